@@ -1,0 +1,216 @@
+/*
+ * internal.h - what libcsp's files share with each other; never installed.
+ *
+ * Internal names are csp__name; everything here has hidden visibility.
+ */
+#ifndef CSP_INTERNAL_H
+#define CSP_INTERNAL_H
+
+#include "config.h"
+
+#include <pthread.h>
+#include <semaphore.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "csp.h"
+
+#define CSP__HIDDEN __attribute__((visibility("hidden")))
+
+/* ------------------------------------------------------------------------
+ * Parker (parker.c): one per thread, the only place a thread sleeps.
+ * ------------------------------------------------------------------------ */
+
+typedef struct csp__parker {
+    _Atomic int state; /* CSP__PK_EMPTY, _PARKED (owner asleep in sem) or _NOTIFIED */
+    int spin;          /* owner-only: adaptive spin budget in iterations */
+    sem_t sem;         /* the owner sleeps here only while state is PARKED */
+} csp__parker;
+
+void csp__parker_init(csp__parker *p);
+void csp__parker_destroy(csp__parker *p);
+/* Sleeps until unparked. Each unpark releases exactly one park. */
+void csp__park(csp__parker *p);
+/* As csp__park, but gives up at the CLOCK_MONOTONIC deadline (ns).
+ * Returns true when unparked, false on timeout (no unpark consumed). */
+bool csp__park_until(csp__parker *p, int64_t deadline);
+/* Wakes the owner; it must be parked or about to park. Touches only p. */
+void csp__unpark(csp__parker *p);
+
+/* ------------------------------------------------------------------------
+ * Thread records (runtime.c, pool.c): every thread that blocks in libcsp
+ * has one; goroutine threads have theirs from birth.
+ * ------------------------------------------------------------------------ */
+
+enum csp__state {
+    CSP__ST_IDLE,    /* pooled, no goroutine */
+    CSP__ST_RUNNING, /* running a goroutine (or a foreign thread outside libcsp) */
+    CSP__ST_BLOCKED, /* blocked in a channel op, select or wait group */
+    CSP__ST_SLEEPING /* in csp_sleep or a timed wait */
+};
+
+enum csp__wait {
+    CSP__W_NONE,
+    CSP__W_SEND,   /* wait_obj: the channel */
+    CSP__W_RECV,   /* wait_obj: the channel */
+    CSP__W_SELECT, /* wait_obj: the first live channel; wait_n: cases */
+    CSP__W_WG,     /* wait_obj: the wait group */
+    CSP__W_FOREVER /* select with no live case */
+};
+
+typedef struct csp__thread {
+    csp__parker parker;  /* this thread's parker */
+    /* Owned by pool.c (pool lock), for goroutine threads. */
+    csp_fn fn;                     /* the goroutine to run, set before unpark */
+    void *arg;                     /* its argument */
+    void *heap_arg;                /* csp_go_copy's malloc'd copy, freed after fn */
+    struct csp__thread *idle_prev, *idle_next; /* links in the idle list */
+    bool idle;                     /* on the idle list */
+    bool is_goroutine;             /* a pool thread (else a foreign thread) */
+    bool is_main;                  /* the process's initial thread */
+    /* Written by the owner, read racily (relaxed) by dump and stats. */
+    _Atomic uint64_t id;           /* goroutine id, 0 for foreign threads */
+    _Atomic(const char *) file;    /* spawn site */
+    _Atomic int line;
+    _Atomic(const char *) fname;   /* spawned function's name */
+    _Atomic int state;             /* enum csp__state */
+    _Atomic int wait;              /* enum csp__wait */
+    _Atomic(void *) wait_obj;      /* what it waits on */
+    _Atomic size_t wait_n;         /* select: number of cases */
+    /* Registry links, under the registry lock (runtime.c). */
+    struct csp__thread *reg_prev, *reg_next;
+    /* Inline room for csp_go_copy's copy when it is small. */
+    _Alignas(max_align_t) unsigned char inline_arg[128];
+} csp__thread;
+
+/* The calling thread's record; a foreign thread's is made on first use.
+ * Aborts if even that small allocation fails. */
+extern __thread csp__thread *csp__tls_self;
+csp__thread *csp__self_slow(void);
+static inline csp__thread *csp__self(void)
+{
+    csp__thread *t = csp__tls_self;
+    return t ? t : csp__self_slow();
+}
+void csp__registry_add(csp__thread *t);
+void csp__registry_remove(csp__thread *t);
+
+/* ------------------------------------------------------------------------
+ * Blocking: a sel is one blocked operation (select, plain op, wg wait).
+ * It lives on the blocked thread's stack. See select.c for the protocol.
+ * ------------------------------------------------------------------------ */
+
+typedef struct csp__sel {
+    _Atomic int done;     /* 0 open; 1 claimed: by exactly one waker, or by its own timeout */
+    int chosen;           /* index of the completed case, written by the claimer */
+    int err;              /* that case's result, written by the claimer */
+    bool counted;         /* deadlock accounting: owner counted itself blocked */
+    csp__parker *parker;  /* the owner's parker */
+} csp__sel;
+
+/* One case of a blocked sel, queued on a channel (Go's sudog). */
+typedef struct csp__waiter {
+    csp__sel *sel;                 /* the operation this case belongs to */
+    struct csp__waiter *prev, *next; /* channel queue links (channel lock) */
+    struct csp__waiter *wake_next; /* close's wake list (channel lock) */
+    void *elem;                    /* recv: destination (may be NULL); send: source */
+    int index;                     /* case index within the sel */
+    _Atomic bool queued;           /* on a queue; cleared (release) as a waker's last touch */
+} csp__waiter;
+
+/* Claims sel for a waker: true for exactly one caller per blocking episode. */
+static inline bool csp__sel_claim(csp__sel *s)
+{
+    int open = 0;
+    return atomic_compare_exchange_strong_explicit(&s->done, &open, 1, memory_order_acq_rel,
+                                                   memory_order_acquire);
+}
+
+/* Blocking and waking (block.c), with the deadlock accounting.
+ *
+ * csp__block_prepare: marks the calling thread blocked; call it while the sel
+ * is still invisible to wakers (under the channel locks). timed: the wait has
+ * a deadline, so it never counts as blocked forever.
+ * csp__block: parks until a waker claims sel (true) or, when deadline >= 0, the
+ * deadline passes and the owner claims sel itself (false).
+ * csp__wake: for the waker that claimed sel, after releasing its locks. */
+void csp__block_prepare(csp__thread *self, csp__sel *s, bool timed);
+bool csp__block(csp__thread *self, csp__sel *s, int64_t deadline);
+void csp__wake(csp__sel *s);
+
+/* ------------------------------------------------------------------------
+ * Channels (chan.c) and the select protocol (select.c)
+ * ------------------------------------------------------------------------ */
+
+typedef struct csp__waitq {
+    csp__waiter *head, *tail; /* FIFO; channel lock */
+} csp__waitq;
+
+struct csp_chan {
+    /* mu protects every field below but refs, and the prev/next/wake_next
+     * links and queued flag of the waiters on this channel's queues. */
+    pthread_mutex_t mu;
+    size_t elem_size;      /* bytes per value (immutable) */
+    size_t cap;            /* ring capacity (immutable) */
+    size_t count;          /* values in the ring */
+    size_t recvx, sendx;   /* ring read and write slots */
+    csp__waitq recvq;      /* blocked receivers */
+    csp__waitq sendq;      /* blocked senders */
+    bool closed;           /* closed; never reopened */
+    _Atomic size_t refs;   /* references: owners plus blocked operations */
+    unsigned char *buf;    /* ring of cap * elem_size bytes (NULL if none) */
+};
+
+void csp__waitq_push(csp__waitq *q, csp__waiter *w);
+void csp__waitq_remove(csp__waitq *q, csp__waiter *w);
+
+/* Tries one case on its locked channel. true: it completed, *err holds its
+ * result, and *wake the sel of a waiter it completed too (NULL if none). */
+bool csp__chan_try_send(csp_chan *c, const void *elem, int *err, csp__sel **wake);
+bool csp__chan_try_recv(csp_chan *c, void *out, int *err, csp__sel **wake);
+
+/* The one blocking path (select.c). deadline: < 0 forever, else absolute;
+ * nonblock: fail at once with CSP_EAGAIN when no case is ready. */
+int csp__select(csp_case *cases, size_t n, bool nonblock, int64_t deadline);
+
+/* ------------------------------------------------------------------------
+ * Runtime (runtime.c): settings, debug modes, accounting
+ * ------------------------------------------------------------------------ */
+
+typedef struct csp__config {
+    size_t max_threads; /* CSP_MAX_THREADS */
+    size_t stack_size;  /* CSP_STACK_SIZE */
+    int64_t idle_ns;    /* CSP_IDLE_MS */
+    bool dbg_deadlock;  /* CSP_DEBUG=deadlock */
+    bool dbg_leaks;     /* CSP_DEBUG=leaks */
+    bool dbg_strict;    /* CSP_DEBUG=strict */
+} csp__config;
+
+/* Settings, read from the environment once, on first use. */
+const csp__config *csp__cfg(void);
+
+/* CSP_DEBUG=strict: where Go would panic, print msg and abort. */
+void csp__strict(const char *msg);
+
+/* Deadlock accounting (only when CSP_DEBUG=deadlock): the number of
+ * goroutines plus the main thread not blocked forever in libcsp. */
+void csp__dl_running_add(int delta);
+
+/* Timer accounting (timer.c owns the heap; this is its size for stats). */
+size_t csp__timers_pending(void);
+
+/* Pool figures for stats (pool.c). */
+void csp__pool_stats(csp_stats *out);
+
+void csp__fatal(const char *msg) __attribute__((noreturn));
+
+/* Thread-local PRNG for select's random order (rand.c): uniform in [0, n). */
+uint32_t csp__randn(uint32_t n);
+
+int64_t csp__mono_ns(void);
+
+/* Prints every goroutine still blocked (CSP_DEBUG=leaks, at exit). */
+void csp__report_leaks(FILE *f);
+
+#endif /* CSP_INTERNAL_H */

@@ -1,0 +1,154 @@
+/*
+ * parker.c - the one place a thread sleeps.
+ *
+ * Each thread owns one parker: a state word and a POSIX semaphore (one futex
+ * call per post or wait on Linux, cheaper than a mutex + condvar pair).
+ *
+ * States and who moves them:
+ *   EMPTY    -> PARKED    owner, by CAS, just before sem_wait
+ *   EMPTY    -> NOTIFIED  waker (exchange): the owner is awake or spinning
+ *   PARKED   -> NOTIFIED  waker (exchange), which then posts the semaphore
+ *   NOTIFIED -> EMPTY     owner, when it consumes the wake-up
+ *   PARKED   -> EMPTY     owner, by CAS, when its timed wait gives up
+ *
+ * Invariants:
+ *   - The semaphore is posted only by a waker that saw PARKED, and at most one
+ *     unpark is outstanding per park (the select protocol's claim guarantees
+ *     it), so the semaphore's count is 0 whenever the state is not PARKED.
+ *   - A waker touches nothing but the parker: after its exchange the owner may
+ *     return from park at once. The parker itself outlives every park and
+ *     unpark because it lives in the thread's record, freed only when the thread
+ *     leaves the pool with no wake-up outstanding.
+ *   - A timed park that loses its PARKED -> EMPTY CAS was notified concurrently:
+ *     the post is coming, so it waits for it, keeping the count at 0.
+ *
+ * Spinning: before sleeping, the owner spins on the state word for a budget
+ * that adapts (doubles when a spin caught the wake-up, halves when it did
+ * not). A wake-up that arrives during the spin costs no system call on either
+ * side: that is where a ping-pong between two awake threads gets its speed.
+ */
+#include "internal.h"
+
+#include <time.h>
+
+enum { PK_EMPTY = 0, PK_PARKED = 1, PK_NOTIFIED = 2 };
+
+enum { SPIN_MIN = 16, SPIN_MAX = 4096, SPIN_START = 256 };
+
+static inline void cpu_relax(void)
+{
+#if defined(__x86_64__) || defined(__i386__)
+    __builtin_ia32_pause();
+#endif
+}
+
+void csp__parker_init(csp__parker *p)
+{
+    atomic_init(&p->state, PK_EMPTY);
+    p->spin = SPIN_START;
+    if (sem_init(&p->sem, 0, 0) != 0)
+        csp__fatal("sem_init failed");
+}
+
+void csp__parker_destroy(csp__parker *p)
+{
+    sem_destroy(&p->sem);
+}
+
+/* Spins for the adaptive budget; true if a wake-up was consumed. */
+static bool spin_for_wakeup(csp__parker *p)
+{
+    int budget = p->spin;
+    for (int i = 0; i < budget; i++) {
+        /* acquire: pairs with the waker's exchange (TSan sees no fences) */
+        if (atomic_load_explicit(&p->state, memory_order_acquire) == PK_NOTIFIED) {
+            atomic_store_explicit(&p->state, PK_EMPTY, memory_order_relaxed);
+            if (p->spin < SPIN_MAX)
+                p->spin *= 2;
+            return true;
+        }
+        cpu_relax();
+    }
+    if (p->spin > SPIN_MIN)
+        p->spin /= 2;
+    return false;
+}
+
+static void sem_wait_nointr(sem_t *s)
+{
+    while (sem_wait(s) != 0) {
+        /* EINTR: a signal handler ran; keep waiting. */
+    }
+}
+
+/* The state is NOTIFIED and was read with acquire (or through the
+ * semaphore): consume the wake-up. */
+static void consume_notify(csp__parker *p)
+{
+    atomic_store_explicit(&p->state, PK_EMPTY, memory_order_relaxed);
+}
+
+void csp__park(csp__parker *p)
+{
+    if (spin_for_wakeup(p))
+        return;
+    int expect = PK_EMPTY;
+    if (!atomic_compare_exchange_strong_explicit(&p->state, &expect, PK_PARKED, memory_order_acq_rel,
+                                                 memory_order_acquire)) {
+        consume_notify(p); /* notified between the spin and the CAS */
+        return;
+    }
+    sem_wait_nointr(&p->sem);
+    consume_notify(p);
+}
+
+static int sem_wait_until(sem_t *s, int64_t deadline)
+{
+    struct timespec ts = { .tv_sec = deadline / CSP_SECOND, .tv_nsec = deadline % CSP_SECOND };
+#ifdef HAVE_SEM_CLOCKWAIT
+    return sem_clockwait(s, CLOCK_MONOTONIC, &ts);
+#else
+    /* sem_timedwait takes CLOCK_REALTIME: translate the deadline. */
+    struct timespec real;
+    clock_gettime(CLOCK_REALTIME, &real);
+    int64_t abs_real = (int64_t)real.tv_sec * CSP_SECOND + real.tv_nsec + (deadline - csp__mono_ns());
+    ts.tv_sec = abs_real / CSP_SECOND;
+    ts.tv_nsec = abs_real % CSP_SECOND;
+    return sem_timedwait(s, &ts);
+#endif
+}
+
+bool csp__park_until(csp__parker *p, int64_t deadline)
+{
+    if (spin_for_wakeup(p))
+        return true;
+    int expect = PK_EMPTY;
+    if (!atomic_compare_exchange_strong_explicit(&p->state, &expect, PK_PARKED, memory_order_acq_rel,
+                                                 memory_order_acquire)) {
+        consume_notify(p);
+        return true;
+    }
+    for (;;) {
+        if (deadline > csp__mono_ns()) {
+            if (sem_wait_until(&p->sem, deadline) == 0)
+                break;
+            if (errno == EINTR)
+                continue;
+        }
+        /* Timed out, unless a waker got in first: then its post is coming. */
+        expect = PK_PARKED;
+        if (atomic_compare_exchange_strong_explicit(&p->state, &expect, PK_EMPTY, memory_order_acq_rel,
+                                                    memory_order_acquire))
+            return false;
+        sem_wait_nointr(&p->sem);
+        break;
+    }
+    consume_notify(p);
+    return true;
+}
+
+void csp__unpark(csp__parker *p)
+{
+    if (atomic_exchange_explicit(&p->state, PK_NOTIFIED, memory_order_acq_rel) == PK_PARKED)
+        sem_post(&p->sem);
+}

@@ -1,0 +1,229 @@
+/*
+ * select.c - the wait-registration protocol behind every blocking operation.
+ *
+ * csp_send and csp_recv are one-case selects on this same path; wait groups
+ * reuse its sel/parker half (block.c).
+ *
+ * A select runs in three passes, as Go's selectgo does:
+ *   1. Lock every channel involved, in address order, each once (so that two
+ *      selects over the same channels in any order cannot deadlock). Visit the
+ *      cases in a random order and complete the first that can proceed; a
+ *      random permutation makes every ready case equally likely.
+ *   2. If none can and the caller may block: put one waiter per case on its
+ *      channel's queue (taking a channel reference for each), unlock, park.
+ *   3. Once woken (or timed out): take every waiter of ours that is still
+ *      queued off its queue, and drop the references.
+ *
+ * Invariants of a blocked select (sel and waiters live on its stack):
+ *   - sel.done goes 0 -> 1 exactly once, by compare-and-swap: either a waker
+ *     (under the lock of the channel whose queue held the waiter) or the owner
+ *     itself on timeout. Only the winner writes sel.chosen / sel.err and the
+ *     case's value, all before it unlocks that channel.
+ *   - A waker that wins unparks the owner after unlocking, and touches neither
+ *     sel nor waiter after the unpark. A waker that loses drops the stale
+ *     waiter and stores queued = false (release) as its very last touch.
+ *   - The owner leaves pass 3 only when none of its waiters is queued: each is
+ *     either seen unqueued (acquire) or removed by the owner under its
+ *     channel's lock. After that no other thread can reach the stack frame.
+ *   - While queued, each waiter holds a reference on its channel.
+ *   - If the owner's timeout loses the CAS, a waker won: the owner parks again
+ *     for that waker's unpark, so exactly one unpark matches each park.
+ */
+#include "internal.h"
+
+#include <stdlib.h>
+
+enum { STACK_CASES = 8 }; /* selects up to this size allocate nothing */
+
+typedef struct scratch {
+    csp__waiter *waiters; /* one per case */
+    uint32_t *poll;       /* live case indices, random order */
+    uint32_t *lock;       /* live case indices, by channel address */
+} scratch;
+
+/* Random permutation of the live cases, and the same sorted by channel. */
+static size_t order_cases(const csp_case *cases, size_t n, uint32_t *poll, uint32_t *lock)
+{
+    size_t live = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (!cases[i].ch)
+            continue;
+        uint32_t j = live ? csp__randn((uint32_t)live + 1) : 0; /* inside-out Fisher-Yates */
+        poll[live] = poll[j];
+        poll[j] = (uint32_t)i;
+        /* insertion sort by address; n is small in practice */
+        size_t k = live;
+        while (k > 0 && (uintptr_t)cases[lock[k - 1]].ch > (uintptr_t)cases[i].ch) {
+            lock[k] = lock[k - 1];
+            k--;
+        }
+        lock[k] = (uint32_t)i;
+        live++;
+    }
+    return live;
+}
+
+static void lock_all(const csp_case *cases, const uint32_t *lock, size_t live)
+{
+    csp_chan *prev = NULL;
+    for (size_t k = 0; k < live; k++) {
+        csp_chan *c = cases[lock[k]].ch;
+        if (c != prev)
+            pthread_mutex_lock(&c->mu);
+        prev = c;
+    }
+}
+
+static void unlock_all(const csp_case *cases, const uint32_t *lock, size_t live)
+{
+    csp_chan *prev = NULL;
+    for (size_t k = 0; k < live; k++) {
+        csp_chan *c = cases[lock[k]].ch;
+        if (c != prev)
+            pthread_mutex_unlock(&c->mu);
+        prev = c;
+    }
+}
+
+static bool try_case(csp_case *k, csp__sel **wake)
+{
+    if (k->op == CSP_OP_SEND)
+        return csp__chan_try_send(k->ch, k->val, &k->err, wake);
+    return csp__chan_try_recv(k->ch, k->val, &k->err, wake);
+}
+
+/* Pass 1, under all locks: the index of the case that completed, or -1. */
+static int poll_ready(csp_case *cases, const uint32_t *poll, size_t live, csp__sel **wake)
+{
+    for (size_t k = 0; k < live; k++) {
+        if (try_case(&cases[poll[k]], wake))
+            return (int)poll[k];
+    }
+    return -1;
+}
+
+static void note_wait(csp__thread *self, const csp_case *cases, size_t n, const uint32_t *lock, size_t live)
+{
+    int kind = CSP__W_FOREVER;
+    void *obj = NULL;
+    if (live) {
+        obj = cases[lock[0]].ch;
+        kind = n > 1 ? CSP__W_SELECT : cases[lock[0]].op == CSP_OP_SEND ? CSP__W_SEND : CSP__W_RECV;
+    }
+    atomic_store_explicit(&self->wait, kind, memory_order_relaxed);
+    atomic_store_explicit(&self->wait_obj, obj, memory_order_relaxed);
+    atomic_store_explicit(&self->wait_n, n, memory_order_relaxed);
+}
+
+/* Passes 2 and 3. Called with every channel locked; returns with none. */
+static int wait_for_case(csp_case *cases, size_t n, const scratch *s, size_t live, int64_t deadline)
+{
+    csp__thread *self = csp__self();
+    csp__sel sel = { .chosen = -1, .parker = &self->parker };
+    atomic_init(&sel.done, 0);
+
+    for (size_t k = 0; k < live; k++) {
+        uint32_t i = s->lock[k];
+        csp__waiter *w = &s->waiters[i];
+        w->sel = &sel;
+        w->elem = cases[i].val;
+        w->index = (int)i;
+        csp_chan *c = csp_chan_retain(cases[i].ch);
+        csp__waitq_push(cases[i].op == CSP_OP_SEND ? &c->sendq : &c->recvq, w);
+    }
+    note_wait(self, cases, n, s->lock, live);
+    csp__block_prepare(self, &sel, deadline >= 0); /* before any waker can see sel */
+    unlock_all(cases, s->lock, live);
+    bool woken = csp__block(self, &sel, deadline);
+
+    /* Pass 3: sel is claimed, so no waker completes another of our waiters;
+     * take the ones still queued off their queues. */
+    for (size_t k = 0; k < live; k++) {
+        uint32_t i = s->lock[k];
+        csp__waiter *w = &s->waiters[i];
+        csp_chan *c = cases[i].ch;
+        if (atomic_load_explicit(&w->queued, memory_order_acquire)) {
+            pthread_mutex_lock(&c->mu);
+            if (atomic_load_explicit(&w->queued, memory_order_relaxed)) {
+                csp__waitq_remove(cases[i].op == CSP_OP_SEND ? &c->sendq : &c->recvq, w);
+                atomic_store_explicit(&w->queued, false, memory_order_relaxed);
+            }
+            pthread_mutex_unlock(&c->mu);
+        }
+        csp_chan_release(c);
+    }
+    if (!woken)
+        return CSP_ETIMEDOUT;
+    cases[sel.chosen].err = sel.err;
+    return sel.chosen;
+}
+
+static int select_with(csp_case *cases, size_t n, bool nonblock, int64_t deadline, const scratch *s)
+{
+    size_t live = order_cases(cases, n, s->poll, s->lock);
+    lock_all(cases, s->lock, live);
+    csp__sel *wake = NULL;
+    int chosen = poll_ready(cases, s->poll, live, &wake);
+    if (chosen >= 0) {
+        unlock_all(cases, s->lock, live);
+        if (wake)
+            csp__wake(wake);
+        return chosen;
+    }
+    if (nonblock) {
+        unlock_all(cases, s->lock, live);
+        return CSP_EAGAIN;
+    }
+    return wait_for_case(cases, n, s, live, deadline);
+}
+
+int csp__select(csp_case *cases, size_t n, bool nonblock, int64_t deadline)
+{
+    if (n > 0 && !cases)
+        return CSP_EINVAL;
+    if (n > UINT32_MAX)
+        return CSP_EINVAL;
+    for (size_t i = 0; i < n; i++) {
+        if (cases[i].ch && cases[i].op != CSP_OP_SEND && cases[i].op != CSP_OP_RECV)
+            return CSP_EINVAL;
+    }
+
+    int r;
+    if (n <= STACK_CASES) {
+        csp__waiter waiters[STACK_CASES];
+        uint32_t poll[STACK_CASES], lock[STACK_CASES];
+        scratch s = { waiters, poll, lock };
+        r = select_with(cases, n, nonblock, deadline, &s);
+    } else {
+        void *mem = malloc(n * (sizeof(csp__waiter) + 2 * sizeof(uint32_t)));
+        if (!mem)
+            return CSP_ENOMEM;
+        csp__waiter *waiters = mem;
+        uint32_t *poll = (uint32_t *)(waiters + n);
+        scratch s = { waiters, poll, poll + n };
+        r = select_with(cases, n, nonblock, deadline, &s);
+        free(mem);
+    }
+    if (r >= 0 && cases[r].op == CSP_OP_SEND && cases[r].err == CSP_ECLOSED)
+        csp__strict("send on closed channel");
+    return r;
+}
+
+int csp_select(csp_case *cases, size_t n)
+{
+    return csp__select(cases, n, false, -1);
+}
+
+int csp_select_try(csp_case *cases, size_t n)
+{
+    return csp__select(cases, n, true, -1);
+}
+
+int csp_select_timeout(csp_case *cases, size_t n, int64_t ns)
+{
+    if (ns <= 0) {
+        int r = csp__select(cases, n, true, -1);
+        return r == CSP_EAGAIN ? CSP_ETIMEDOUT : r;
+    }
+    return csp__select(cases, n, false, csp__mono_ns() + ns);
+}
