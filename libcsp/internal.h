@@ -24,7 +24,7 @@
 
 typedef struct csp__parker {
     _Atomic int state; /* CSP__PK_EMPTY, _PARKED (owner asleep in sem) or _NOTIFIED */
-    int spin;          /* owner-only: adaptive spin budget in iterations */
+    int spin_ns;       /* owner-only: adaptive spin budget, ns */
     sem_t sem;         /* the owner sleeps here only while state is PARKED */
 } csp__parker;
 
@@ -81,7 +81,7 @@ typedef struct csp__thread {
     /* Registry links, under the registry lock (runtime.c). */
     struct csp__thread *reg_prev, *reg_next;
     /* Inline room for csp_go_copy's copy when it is small. */
-    _Alignas(max_align_t) unsigned char inline_arg[128];
+    _Alignas(max_align_t) unsigned char inline_arg[64];
 } csp__thread;
 
 /* The calling thread's record; a foreign thread's is made on first use.

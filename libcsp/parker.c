@@ -22,10 +22,15 @@
  *   - A timed park that loses its PARKED -> EMPTY CAS was notified concurrently:
  *     the post is coming, so it waits for it, keeping the count at 0.
  *
- * Spinning: before sleeping, the owner spins on the state word for a budget
- * that adapts (doubles when a spin caught the wake-up, halves when it did
- * not). A wake-up that arrives during the spin costs no system call on either
- * side: that is where a ping-pong between two awake threads gets its speed.
+ * Spinning: before sleeping, the owner spins on the state word for a time
+ * budget. A wake-up that arrives during the spin costs no system call on
+ * either side: that is where a ping-pong between two awake threads gets its
+ * speed (a sleeping thread takes microseconds to wake; on some VMs tens).
+ * The budget adapts to the waits this thread sees: when it had to sleep and
+ * the wake-up came within SPIN_MAX_NS, a spin of that length would have
+ * caught it, so the budget grows to cover it; when the wait was longer,
+ * spinning is waste, so the budget halves. New threads start small, so ten
+ * thousand goroutines parking at once burn little CPU.
  */
 #include "internal.h"
 
@@ -33,7 +38,12 @@
 
 enum { PK_EMPTY = 0, PK_PARKED = 1, PK_NOTIFIED = 2 };
 
-enum { SPIN_MIN = 16, SPIN_MAX = 4096, SPIN_START = 256 };
+enum {
+    SPIN_MIN_NS = 500,       /* always spin this long: catches immediate handoffs */
+    SPIN_START_NS = 2000,    /* a new thread's budget */
+    SPIN_MAX_NS = 50 * 1000, /* never spin longer */
+    SPIN_CHECK = 16          /* pauses between clock reads */
+};
 
 static inline void cpu_relax(void)
 {
@@ -45,7 +55,7 @@ static inline void cpu_relax(void)
 void csp__parker_init(csp__parker *p)
 {
     atomic_init(&p->state, PK_EMPTY);
-    p->spin = SPIN_START;
+    p->spin_ns = SPIN_START_NS;
     if (sem_init(&p->sem, 0, 0) != 0)
         csp__fatal("sem_init failed");
 }
@@ -55,23 +65,35 @@ void csp__parker_destroy(csp__parker *p)
     sem_destroy(&p->sem);
 }
 
-/* Spins for the adaptive budget; true if a wake-up was consumed. */
-static bool spin_for_wakeup(csp__parker *p)
+/* Spins until the budget is spent; true if a wake-up was consumed. */
+static bool spin_for_wakeup(csp__parker *p, int64_t start)
 {
-    int budget = p->spin;
-    for (int i = 0; i < budget; i++) {
-        /* acquire: pairs with the waker's exchange (TSan sees no fences) */
-        if (atomic_load_explicit(&p->state, memory_order_acquire) == PK_NOTIFIED) {
-            atomic_store_explicit(&p->state, PK_EMPTY, memory_order_relaxed);
-            if (p->spin < SPIN_MAX)
-                p->spin *= 2;
-            return true;
+    int64_t end = start + p->spin_ns;
+    do {
+        for (int i = 0; i < SPIN_CHECK; i++) {
+            /* acquire: pairs with the waker's exchange (TSan sees no fences) */
+            if (atomic_load_explicit(&p->state, memory_order_acquire) == PK_NOTIFIED) {
+                atomic_store_explicit(&p->state, PK_EMPTY, memory_order_relaxed);
+                return true;
+            }
+            cpu_relax();
         }
-        cpu_relax();
-    }
-    if (p->spin > SPIN_MIN)
-        p->spin /= 2;
+    } while (csp__mono_ns() < end);
     return false;
+}
+
+/* After a sleep that began at start: fit the budget to the wait seen. */
+static void adapt_spin(csp__parker *p, int64_t start)
+{
+    int64_t waited = csp__mono_ns() - start;
+    if (waited <= SPIN_MAX_NS) {
+        int64_t want = waited + waited / 4;
+        p->spin_ns = (int)(want < SPIN_MAX_NS ? want : SPIN_MAX_NS);
+    } else if (p->spin_ns / 2 >= SPIN_MIN_NS) {
+        p->spin_ns /= 2;
+    } else {
+        p->spin_ns = SPIN_MIN_NS;
+    }
 }
 
 static void sem_wait_nointr(sem_t *s)
@@ -81,16 +103,18 @@ static void sem_wait_nointr(sem_t *s)
     }
 }
 
-/* The state is NOTIFIED and was read with acquire (or through the
- * semaphore): consume the wake-up. */
+/* The state is NOTIFIED: consume the wake-up. The acquire exchange reads
+ * the waker's release, so the happens-before edge does not depend on the
+ * semaphore (ThreadSanitizer does not see through sem_clockwait). */
 static void consume_notify(csp__parker *p)
 {
-    atomic_store_explicit(&p->state, PK_EMPTY, memory_order_relaxed);
+    atomic_exchange_explicit(&p->state, PK_EMPTY, memory_order_acquire);
 }
 
 void csp__park(csp__parker *p)
 {
-    if (spin_for_wakeup(p))
+    int64_t start = csp__mono_ns();
+    if (spin_for_wakeup(p, start))
         return;
     int expect = PK_EMPTY;
     if (!atomic_compare_exchange_strong_explicit(&p->state, &expect, PK_PARKED, memory_order_acq_rel,
@@ -100,6 +124,7 @@ void csp__park(csp__parker *p)
     }
     sem_wait_nointr(&p->sem);
     consume_notify(p);
+    adapt_spin(p, start);
 }
 
 static int sem_wait_until(sem_t *s, int64_t deadline)
@@ -120,7 +145,8 @@ static int sem_wait_until(sem_t *s, int64_t deadline)
 
 bool csp__park_until(csp__parker *p, int64_t deadline)
 {
-    if (spin_for_wakeup(p))
+    int64_t start = csp__mono_ns();
+    if (spin_for_wakeup(p, start))
         return true;
     int expect = PK_EMPTY;
     if (!atomic_compare_exchange_strong_explicit(&p->state, &expect, PK_PARKED, memory_order_acq_rel,
@@ -144,6 +170,7 @@ bool csp__park_until(csp__parker *p, int64_t deadline)
         break;
     }
     consume_notify(p);
+    adapt_spin(p, start);
     return true;
 }
 

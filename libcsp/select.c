@@ -177,6 +177,36 @@ static int select_with(csp_case *cases, size_t n, bool nonblock, int64_t deadlin
     return wait_for_case(cases, n, s, live, deadline);
 }
 
+/* Scratch on the stack sized for the call: a plain send or receive parks
+ * with a frame small enough that a blocked goroutine's whole stack, glibc's
+ * thread descriptor included, stays within one or two pages. noinline keeps
+ * the callers' frames from growing to the largest variant. */
+#define DEFINE_SELECT_SMALL(N)                                                                   \
+    static __attribute__((noinline)) int select_small_##N(csp_case *cases, size_t n,             \
+                                                          bool nonblock, int64_t deadline)       \
+    {                                                                                            \
+        csp__waiter waiters[N];                                                                  \
+        uint32_t poll[N], lock[N];                                                               \
+        scratch s = { waiters, poll, lock };                                                     \
+        return select_with(cases, n, nonblock, deadline, &s);                                    \
+    }
+DEFINE_SELECT_SMALL(1)
+DEFINE_SELECT_SMALL(8) /* STACK_CASES */
+_Static_assert(STACK_CASES == 8, "select_small_8 is the STACK_CASES variant");
+
+static __attribute__((noinline)) int select_heap(csp_case *cases, size_t n, bool nonblock, int64_t deadline)
+{
+    void *mem = malloc(n * (sizeof(csp__waiter) + 2 * sizeof(uint32_t)));
+    if (!mem)
+        return CSP_ENOMEM;
+    csp__waiter *waiters = mem;
+    uint32_t *poll = (uint32_t *)(waiters + n);
+    scratch s = { waiters, poll, poll + n };
+    int r = select_with(cases, n, nonblock, deadline, &s);
+    free(mem);
+    return r;
+}
+
 int csp__select(csp_case *cases, size_t n, bool nonblock, int64_t deadline)
 {
     if (n > 0 && !cases)
@@ -189,21 +219,12 @@ int csp__select(csp_case *cases, size_t n, bool nonblock, int64_t deadline)
     }
 
     int r;
-    if (n <= STACK_CASES) {
-        csp__waiter waiters[STACK_CASES];
-        uint32_t poll[STACK_CASES], lock[STACK_CASES];
-        scratch s = { waiters, poll, lock };
-        r = select_with(cases, n, nonblock, deadline, &s);
-    } else {
-        void *mem = malloc(n * (sizeof(csp__waiter) + 2 * sizeof(uint32_t)));
-        if (!mem)
-            return CSP_ENOMEM;
-        csp__waiter *waiters = mem;
-        uint32_t *poll = (uint32_t *)(waiters + n);
-        scratch s = { waiters, poll, poll + n };
-        r = select_with(cases, n, nonblock, deadline, &s);
-        free(mem);
-    }
+    if (n <= 1)
+        r = select_small_1(cases, n, nonblock, deadline);
+    else if (n <= STACK_CASES)
+        r = select_small_8(cases, n, nonblock, deadline);
+    else
+        r = select_heap(cases, n, nonblock, deadline);
     if (r >= 0 && cases[r].op == CSP_OP_SEND && cases[r].err == CSP_ECLOSED)
         csp__strict("send on closed channel");
     return r;
