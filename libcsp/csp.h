@@ -44,7 +44,8 @@ extern "C" {
 #define CSP_EINVAL    (-EINVAL)    /* bad argument */
 #define CSP_ENOMEM    (-ENOMEM)    /* out of memory */
 
-/* A short, static description of any CSP_E* code (or any negated errno). */
+/* A short, static description of 0 and each CSP_E* code; "unknown error"
+ * for anything else. */
 CSP_EXPORT const char *csp_strerror(int code);
 
 /* ------------------------------------------------------------------------
@@ -108,8 +109,8 @@ CSP_EXPORT size_t csp_chan_elem_size(csp_chan *c); /* element size; 0 for NULL *
 
 /* Directional views, Go's chan<- T and <-chan T. Using one the wrong way is a
  * compile-time error; there is no way back to the bidirectional channel. */
-typedef struct { csp_chan *ch_; } csp_send_chan; /* send-only    */
-typedef struct { csp_chan *ch_; } csp_recv_chan; /* receive-only */
+typedef struct csp_send_chan { csp_chan *ch_; } csp_send_chan; /* send-only    */
+typedef struct csp_recv_chan { csp_chan *ch_; } csp_recv_chan; /* receive-only */
 
 static inline csp_send_chan csp_send_only(csp_chan *c) { csp_send_chan v = { c }; return v; }
 static inline csp_recv_chan csp_recv_only(csp_chan *c) { csp_recv_chan v = { c }; return v; }

@@ -196,6 +196,8 @@ void csp__strict(const char *msg);
 /* Deadlock accounting (only when CSP_DEBUG=deadlock): the number of
  * goroutines plus the main thread not blocked forever in libcsp. */
 void csp__dl_running_add(int delta);
+/* Runs the deadlock check alone: after the last pending timer went away. */
+void csp__dl_check(void);
 
 /* Timer accounting (timer.c owns the heap; this is its size for stats). */
 size_t csp__timers_pending(void);

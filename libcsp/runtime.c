@@ -132,6 +132,12 @@ void csp__strict(const char *msg)
     abort();
 }
 
+void csp__dl_check(void)
+{
+    if (csp__cfg()->dbg_deadlock)
+        csp__dl_running_add(0);
+}
+
 void csp__dl_running_add(int delta)
 {
     pthread_mutex_lock(&dl_mu);

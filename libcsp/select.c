@@ -49,7 +49,8 @@ static size_t order_cases(const csp_case *cases, size_t n, uint32_t *poll, uint3
         if (!cases[i].ch)
             continue;
         uint32_t j = live ? csp__randn((uint32_t)live + 1) : 0; /* inside-out Fisher-Yates */
-        poll[live] = poll[j];
+        if (j != live)
+            poll[live] = poll[j];
         poll[j] = (uint32_t)i;
         /* insertion sort by address; n is small in practice */
         size_t k = live;

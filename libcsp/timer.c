@@ -11,7 +11,8 @@
  * and heap_i fields of every timer in the heap. Lock order: tm_mu before any
  * channel lock (the send happens under tm_mu, so csp_ticker_stop cannot free
  * a ticker while it fires). n_pending mirrors heap_len for lock-free readers
- * (stats, the deadlock check); it drops only after a fired value was sent.
+ * (stats, the deadlock check); it drops only after a fired value was sent,
+ * and every drop runs the deadlock check, which may have been waiting for it.
  */
 #include "internal.h"
 
@@ -127,6 +128,7 @@ static void fire(timer *t, int64_t now)
     csp_chan_release(t->ch);
     free(t);
     atomic_fetch_sub_explicit(&n_pending, 1, memory_order_release);
+    csp__dl_check(); /* the last timer fired and woke nobody: asleep for good? */
 }
 
 static void *timer_main(void *unused)
@@ -265,4 +267,5 @@ void csp_ticker_stop(csp_ticker *tk)
     pthread_mutex_unlock(&tm_mu);
     csp_chan_release(tk->t.ch);
     free(tk);
+    csp__dl_check();
 }

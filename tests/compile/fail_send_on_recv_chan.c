@@ -1,0 +1,10 @@
+/* Go: invalid operation: send to receive-only channel. */
+#include <csp.h>
+
+void test_case(csp_chan *c);
+void test_case(csp_chan *c)
+{
+    csp_recv_chan in = csp_recv_only(c);
+    int v = 1;
+    csp_send(in, &v);
+}
