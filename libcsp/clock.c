@@ -21,7 +21,7 @@ void csp_sleep(int64_t ns)
 {
     if (ns <= 0)
         return;
-    int64_t deadline = csp__mono_ns() + ns;
+    int64_t deadline = csp__deadline_in(ns);
     struct timespec ts = { .tv_sec = deadline / CSP_SECOND, .tv_nsec = deadline % CSP_SECOND };
     csp__thread *self = csp__tls_self; /* only goroutines and known threads show as sleeping */
     if (self)

@@ -212,6 +212,19 @@ uint32_t csp__randn(uint32_t n);
 
 int64_t csp__mono_ns(void);
 
+/* a + b for b >= 0, saturating at INT64_MAX: a deadline that far off is
+ * "never", not an overflow into the past. */
+static inline int64_t csp__sat_add(int64_t a, int64_t b)
+{
+    return b > INT64_MAX - a ? INT64_MAX : a + b;
+}
+
+/* The CLOCK_MONOTONIC deadline ns from now (ns >= 0). */
+static inline int64_t csp__deadline_in(int64_t ns)
+{
+    return csp__sat_add(csp__mono_ns(), ns);
+}
+
 /* Prints every goroutine still blocked (CSP_DEBUG=leaks, at exit). */
 void csp__report_leaks(FILE *f);
 

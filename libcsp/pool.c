@@ -81,7 +81,7 @@ static void idle_remove(csp__thread *t)
 /* Parks an idle thread until a taker hands it work (true) or it should exit. */
 static bool wait_for_work(csp__thread *t)
 {
-    if (csp__park_until(&t->parker, csp__mono_ns() + csp__cfg()->idle_ns))
+    if (csp__park_until(&t->parker, csp__deadline_in(csp__cfg()->idle_ns)))
         return true;
     pthread_mutex_lock(&pool_mu);
     bool leave = t->idle;

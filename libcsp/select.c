@@ -247,5 +247,5 @@ int csp_select_timeout(csp_case *cases, size_t n, int64_t ns)
         int r = csp__select(cases, n, true, -1);
         return r == CSP_EAGAIN ? CSP_ETIMEDOUT : r;
     }
-    return csp__select(cases, n, false, csp__mono_ns() + ns);
+    return csp__select(cases, n, false, csp__deadline_in(ns));
 }

@@ -120,7 +120,8 @@ static void fire(timer *t, int64_t now)
     csp_chan_trysend(t->ch, &now); /* full: the receiver is slow, the tick is dropped */
     if (t->period > 0) {
         /* Next tick on the period grid, skipping any already missed. */
-        t->when += t->period * ((now - t->when) / t->period + 1);
+        int64_t periods = (now - t->when) / t->period + 1;
+        t->when = periods > INT64_MAX / t->period ? INT64_MAX : csp__sat_add(t->when, periods * t->period);
         sift_down(t->heap_i);
         return;
     }
@@ -194,7 +195,7 @@ static int timer_init(timer *t, int64_t delay, int64_t period)
     t->ch = csp_chan_make(sizeof(int64_t), 1);
     if (!t->ch)
         return CSP_ENOMEM;
-    t->when = csp__mono_ns() + delay;
+    t->when = csp__deadline_in(delay);
     t->period = period;
     return 0;
 }
