@@ -34,6 +34,7 @@
  */
 #include "internal.h"
 
+#include <sched.h>
 #include <time.h>
 
 enum { PK_EMPTY = 0, PK_PARKED = 1, PK_NOTIFIED = 2 };
@@ -42,7 +43,8 @@ enum {
     SPIN_MIN_NS = 500,       /* always spin this long: catches immediate handoffs */
     SPIN_START_NS = 2000,    /* a new thread's budget */
     SPIN_MAX_NS = 50 * 1000, /* never spin longer */
-    SPIN_CHECK = 16          /* pauses between clock reads */
+    SPIN_CHECK = 16,         /* pauses between clock reads */
+    SPIN_PURE_ROUNDS = 4     /* rounds before each further round yields the CPU first */
 };
 
 static inline void cpu_relax(void)
@@ -69,7 +71,9 @@ void csp__parker_destroy(csp__parker *p)
 static bool spin_for_wakeup(csp__parker *p, int64_t start)
 {
     int64_t end = start + p->spin_ns;
-    do {
+    for (int round = 0;; round++) {
+        if (round >= SPIN_PURE_ROUNDS)
+            sched_yield(); /* returns at once on an idle CPU; else lets the other thread run */
         for (int i = 0; i < SPIN_CHECK; i++) {
             /* acquire: pairs with the waker's exchange (TSan sees no fences) */
             if (atomic_load_explicit(&p->state, memory_order_acquire) == PK_NOTIFIED) {
@@ -78,8 +82,9 @@ static bool spin_for_wakeup(csp__parker *p, int64_t start)
             }
             cpu_relax();
         }
-    } while (csp__mono_ns() < end);
-    return false;
+        if (csp__mono_ns() >= end)
+            return false;
+    }
 }
 
 /* After a sleep that began at start: fit the budget to the wait seen. */
