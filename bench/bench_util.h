@@ -1,0 +1,197 @@
+/*
+ * bench_util.h - helpers shared by the C benchmarks (csp_bench, pthread_bench).
+ *
+ * Every benchmark program prints its results in one machine-readable format,
+ * one line each, on stdout (bench/run parses these and nothing else):
+ *
+ *   RESULT <row> <impl> <value> <unit>     the row's main figure
+ *   EXTRA  <row> <impl> <key> <value>      a secondary figure (key names its unit)
+ *
+ * A benchmark that finds its own result wrong prints
+ *
+ *   FAIL <row> <impl> <message>
+ *
+ * on stderr and exits with status 1. The Go and Boost.Fiber programs print the
+ * same lines.
+ */
+#ifndef BENCH_UTIL_H
+#define BENCH_UTIL_H
+
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <time.h>
+#include <unistd.h>
+
+/* Monotonic clock in nanoseconds. */
+static inline int64_t now_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+/* Peak resident set size of this process so far, in MiB (ru_maxrss is KiB on Linux). */
+static inline double peak_rss_mib(void)
+{
+    struct rusage ru;
+    if (getrusage(RUSAGE_SELF, &ru) != 0)
+        return -1;
+    return (double)ru.ru_maxrss / 1024.0;
+}
+
+/* The number of OS threads of this process now, from /proc/self/status; -1 if unknown. */
+static inline int thread_count(void)
+{
+    FILE *f = fopen("/proc/self/status", "r");
+    if (!f)
+        return -1;
+    char line[256];
+    int n = -1;
+    while (fgets(line, sizeof line, f)) {
+        if (strncmp(line, "Threads:", 8) == 0) {
+            n = atoi(line + 8);
+            break;
+        }
+    }
+    fclose(f);
+    return n;
+}
+
+/* ------------------------------------------------------------------------
+ * Output
+ * ------------------------------------------------------------------------ */
+
+static inline void bench_result(const char *row, const char *impl, double value, const char *unit)
+{
+    printf("RESULT %s %s %.6g %s\n", row, impl, value, unit);
+    fflush(stdout);
+}
+
+static inline void bench_extra(const char *row, const char *impl, const char *key, double value)
+{
+    printf("EXTRA %s %s %s %.6g\n", row, impl, key, value);
+    fflush(stdout);
+}
+
+/* Reports a failed self-check and exits non-zero. */
+__attribute__((noreturn, format(printf, 3, 4))) static inline void
+bench_fail(const char *row, const char *impl, const char *fmt, ...)
+{
+    va_list ap;
+    fflush(stdout);
+    fprintf(stderr, "FAIL %s %s ", row, impl);
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fputc('\n', stderr);
+    exit(1);
+}
+
+#define BENCH_CHECK(row, impl, cond, ...)                                                    \
+    do {                                                                                     \
+        if (!(cond))                                                                         \
+            bench_fail((row), (impl), __VA_ARGS__);                                          \
+    } while (0)
+
+/* ------------------------------------------------------------------------
+ * A thread that samples /proc/self/status Threads: every millisecond and
+ * keeps the peak, not counting itself.
+ * ------------------------------------------------------------------------ */
+
+typedef struct thread_sampler {
+    pthread_t tid;
+    atomic_int stop;
+    atomic_int peak;
+} thread_sampler;
+
+static inline void *thread_sampler_main(void *p)
+{
+    thread_sampler *s = (thread_sampler *)p;
+    while (!atomic_load(&s->stop)) {
+        int n = thread_count() - 1; /* not this sampler */
+        if (n > atomic_load(&s->peak))
+            atomic_store(&s->peak, n);
+        struct timespec ts = { 0, 1000000 };
+        nanosleep(&ts, NULL);
+    }
+    return NULL;
+}
+
+static inline int thread_sampler_start(thread_sampler *s)
+{
+    atomic_init(&s->stop, 0);
+    atomic_init(&s->peak, thread_count());
+    return pthread_create(&s->tid, NULL, thread_sampler_main, s);
+}
+
+/* Stops the sampler and returns the peak thread count it saw. */
+static inline int thread_sampler_stop(thread_sampler *s)
+{
+    int n = thread_count() - 1;
+    if (n > atomic_load(&s->peak))
+        atomic_store(&s->peak, n);
+    atomic_store(&s->stop, 1);
+    pthread_join(s->tid, NULL);
+    return atomic_load(&s->peak);
+}
+
+/* ------------------------------------------------------------------------
+ * The same pseudo-random sequence in every language (xorshift64*, fixed seed),
+ * so that B8's timer durations are identical across implementations.
+ * ------------------------------------------------------------------------ */
+
+#define BENCH_SEED 0x9E3779B97F4A7C15ULL
+
+static inline uint64_t bench_rand(uint64_t *state)
+{
+    uint64_t x = *state;
+    x ^= x >> 12;
+    x ^= x << 25;
+    x ^= x >> 27;
+    *state = x;
+    return x * 0x2545F4914F6CDD1DULL;
+}
+
+/* ------------------------------------------------------------------------
+ * Command line: `prog B1` runs one row, `prog all` runs every row, `prog list`
+ * names the rows this program has.
+ * ------------------------------------------------------------------------ */
+
+typedef struct bench_row {
+    const char *id;
+    void (*fn)(void);
+} bench_row;
+
+static inline int bench_main(int argc, char **argv, const bench_row *rows, size_t n)
+{
+    if (argc != 2) {
+        fprintf(stderr, "usage: %s B1..B8 | all | list\n", argv[0]);
+        return 2;
+    }
+    if (strcmp(argv[1], "list") == 0) {
+        for (size_t i = 0; i < n; i++)
+            printf("%s\n", rows[i].id);
+        return 0;
+    }
+    int all = strcmp(argv[1], "all") == 0;
+    int ran = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (all || strcmp(argv[1], rows[i].id) == 0) {
+            rows[i].fn();
+            ran = 1;
+        }
+    }
+    if (!ran) {
+        fprintf(stderr, "%s: no row %s here (try `%s list`)\n", argv[0], argv[1], argv[0]);
+        return 2;
+    }
+    return 0;
+}
+
+#endif /* BENCH_UTIL_H */
