@@ -17,62 +17,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#if defined(__SANITIZE_THREAD__)
-#define UNDER_TSAN 1
-#elif defined(__has_feature)
-#if __has_feature(thread_sanitizer)
-#define UNDER_TSAN 1
-#endif
-#endif
-#ifndef UNDER_TSAN
-#define UNDER_TSAN 0
-#endif
-
 enum { TIMEOUT_SECONDS = 60, WAIT_MS = 10000, QUIET_MS = 50 };
 
 /* ------------------------------------------------------------------------
  * Helpers
  * ------------------------------------------------------------------------ */
-
-static int cond_blocked(void *ctx)
-{
-    csp_stats s;
-    csp_stats_get(&s);
-    return s.blocked >= *(size_t *)ctx;
-}
-
-/* True once at least n goroutines are blocked in libcsp. */
-static int wait_blocked(size_t n)
-{
-    return csp_test_wait_until(cond_blocked, &n, WAIT_MS);
-}
-
-static int cond_quiet(void *ctx)
-{
-    (void)ctx;
-    csp_stats s;
-    csp_stats_get(&s);
-    return s.goroutines == 0 && s.blocked == 0;
-}
-
-/* Every goroutine of earlier tests has finished: blocked counts start at 0. */
-static void wait_quiet(void)
-{
-    int ok = csp_test_wait_until(cond_quiet, NULL, WAIT_MS);
-    CU_ASSERT(ok);
-    if (!ok)
-        csp_dump(stderr);
-}
-
-static int cond_flag(void *ctx)
-{
-    return atomic_load((atomic_int *)ctx) != 0;
-}
-
-static int wait_flag(atomic_int *f, unsigned ms)
-{
-    return csp_test_wait_until(cond_flag, f, ms);
-}
 
 /* Blocking operations for the test thread whose partner is a goroutine:
  * bounded, so a broken library fails the test instead of hanging it. */
@@ -128,21 +77,21 @@ static void recv_fn(void *p)
 static void test_unbuffered_send_waits_for_receiver(void)
 {
     static xfer x;
-    wait_quiet();
+    csp_test_wait_quiet(WAIT_MS);
     csp_chan *ch = csp_chan_make(sizeof(int), 0);
     CU_ASSERT_PTR_NOT_NULL_FATAL(ch);
     CSP_ASSERT_EQ(csp_cap(ch), 0);
     xfer_reset(&x, ch, 42);
     CSP_ASSERT_EQ(csp_go(send_fn, &x), 0);
 
-    CU_ASSERT(wait_blocked(1));                       /* the sender is parked... */
-    CU_ASSERT(!wait_flag(&x.done, QUIET_MS));          /* ...and stays so with no receiver */
+    CU_ASSERT(csp_test_wait_blocked(1, WAIT_MS));                       /* the sender is parked... */
+    CU_ASSERT(!csp_test_wait_flag(&x.done, QUIET_MS));          /* ...and stays so with no receiver */
     CSP_ASSERT_EQ(csp_len(ch), 0);                     /* nothing was buffered */
 
     int v = -1;
     CSP_ASSERT_EQ(recv_within(ch, &v), 0);
     CSP_ASSERT_EQ(v, 42);
-    CU_ASSERT(wait_flag(&x.done, WAIT_MS));
+    CU_ASSERT(csp_test_wait_flag(&x.done, WAIT_MS));
     CSP_ASSERT_EQ(x.rc, 0);
     csp_chan_release(ch);
 }
@@ -151,19 +100,19 @@ static void test_unbuffered_send_waits_for_receiver(void)
 static void test_unbuffered_recv_waits_for_sender(void)
 {
     static xfer x;
-    wait_quiet();
+    csp_test_wait_quiet(WAIT_MS);
     csp_chan *ch = csp_chan_make(sizeof(int), 0);
     CU_ASSERT_PTR_NOT_NULL_FATAL(ch);
     xfer_reset(&x, ch, -1);
     CSP_ASSERT_EQ(csp_go(recv_fn, &x), 0);
 
-    CU_ASSERT(wait_blocked(1));
-    CU_ASSERT(!wait_flag(&x.done, QUIET_MS));
+    CU_ASSERT(csp_test_wait_blocked(1, WAIT_MS));
+    CU_ASSERT(!csp_test_wait_flag(&x.done, QUIET_MS));
     CSP_ASSERT_EQ(x.val, -1);
 
     int v = 77;
     CSP_ASSERT_EQ(send_within(ch, &v), 0);
-    CU_ASSERT(wait_flag(&x.done, WAIT_MS));
+    CU_ASSERT(csp_test_wait_flag(&x.done, WAIT_MS));
     CSP_ASSERT_EQ(x.rc, 0);
     CSP_ASSERT_EQ(x.val, 77);
     csp_chan_release(ch);
@@ -213,7 +162,7 @@ static void test_unbuffered_pingpong(void)
             break;
     }
     CSP_ASSERT_EQ(bad, 0);
-    CU_ASSERT(wait_flag(&pp.done, WAIT_MS));
+    CU_ASSERT(csp_test_wait_flag(&pp.done, WAIT_MS));
     CSP_ASSERT_EQ(pp.bad, 0);
     csp_chan_release(pp.ping);
     csp_chan_release(pp.pong);
@@ -229,7 +178,7 @@ static void test_buffered_capacity(void)
 {
     static xfer x;
     enum { CAP = 4 };
-    wait_quiet();
+    csp_test_wait_quiet(WAIT_MS);
     csp_chan *ch = csp_chan_make(sizeof(int), CAP);
     CU_ASSERT_PTR_NOT_NULL_FATAL(ch);
     CSP_ASSERT_EQ(csp_cap(ch), CAP);
@@ -247,14 +196,14 @@ static void test_buffered_capacity(void)
     /* A blocking send on the full channel parks until there is room. */
     xfer_reset(&x, ch, 104);
     CSP_ASSERT_EQ(csp_go(send_fn, &x), 0);
-    CU_ASSERT(wait_blocked(1));
-    CU_ASSERT(!wait_flag(&x.done, QUIET_MS));
+    CU_ASSERT(csp_test_wait_blocked(1, WAIT_MS));
+    CU_ASSERT(!csp_test_wait_flag(&x.done, QUIET_MS));
     CSP_ASSERT_EQ(csp_len(ch), CAP);
 
     int v = -1;
     CSP_ASSERT_EQ(csp_recv(ch, &v), 0);
     CSP_ASSERT_EQ(v, 100);
-    CU_ASSERT(wait_flag(&x.done, WAIT_MS));
+    CU_ASSERT(csp_test_wait_flag(&x.done, WAIT_MS));
     CSP_ASSERT_EQ(x.rc, 0);
     CSP_ASSERT_EQ(csp_len(ch), CAP); /* the waiting sender took the freed slot */
 
@@ -332,7 +281,7 @@ static void test_fifo_single_producer(void)
             }
         }
         CSP_ASSERT_EQ(out_of_order, 0);
-        CU_ASSERT(wait_flag(&pr.done, WAIT_MS));
+        CU_ASSERT(csp_test_wait_flag(&pr.done, WAIT_MS));
         CSP_ASSERT_EQ(pr.bad, 0);
         CSP_ASSERT_EQ(csp_len(pr.ch), 0);
         csp_chan_release(pr.ch);
@@ -361,7 +310,7 @@ static void send_null_fn(void *p)
 static void test_zero_size_elements(void)
 {
     static xfer x;
-    wait_quiet();
+    csp_test_wait_quiet(WAIT_MS);
     /* Buffered: capacity still counts values. */
     csp_chan *b = csp_chan_make(0, 3);
     CU_ASSERT_PTR_NOT_NULL_FATAL(b);
@@ -391,18 +340,18 @@ static void test_zero_size_elements(void)
     CSP_ASSERT_EQ(csp_tryrecv(u, NULL), CSP_EAGAIN);
     xfer_reset(&x, u, 0);
     CSP_ASSERT_EQ(csp_go(recv_null_fn, &x), 0);
-    CU_ASSERT(wait_blocked(1));
-    CU_ASSERT(!wait_flag(&x.done, QUIET_MS));
+    CU_ASSERT(csp_test_wait_blocked(1, WAIT_MS));
+    CU_ASSERT(!csp_test_wait_flag(&x.done, QUIET_MS));
     CSP_ASSERT_EQ(send_within(u, NULL), 0);
-    CU_ASSERT(wait_flag(&x.done, WAIT_MS));
+    CU_ASSERT(csp_test_wait_flag(&x.done, WAIT_MS));
     CSP_ASSERT_EQ(x.rc, 0);
 
     xfer_reset(&x, u, 0);
     CSP_ASSERT_EQ(csp_go(send_null_fn, &x), 0);
-    CU_ASSERT(wait_blocked(1));
-    CU_ASSERT(!wait_flag(&x.done, QUIET_MS));
+    CU_ASSERT(csp_test_wait_blocked(1, WAIT_MS));
+    CU_ASSERT(!csp_test_wait_flag(&x.done, QUIET_MS));
     CSP_ASSERT_EQ(recv_within(u, NULL), 0);
-    CU_ASSERT(wait_flag(&x.done, WAIT_MS));
+    CU_ASSERT(csp_test_wait_flag(&x.done, WAIT_MS));
     CSP_ASSERT_EQ(x.rc, 0);
     csp_chan_release(u);
 }
@@ -479,7 +428,7 @@ static void test_large_elements(void)
         }
         CSP_ASSERT_EQ(bad, 0);
         CSP_ASSERT_EQ(guard_bad, 0);
-        CU_ASSERT(wait_flag(&bx.done, WAIT_MS));
+        CU_ASSERT(csp_test_wait_flag(&bx.done, WAIT_MS));
         CSP_ASSERT_EQ(bx.bad, 0);
         csp_chan_release(bx.ch);
     }
@@ -494,7 +443,7 @@ static void test_large_elements(void)
 static void test_try_operations(void)
 {
     static xfer x;
-    wait_quiet();
+    csp_test_wait_quiet(WAIT_MS);
     csp_chan *u = csp_chan_make(sizeof(int), 0);
     CU_ASSERT_PTR_NOT_NULL_FATAL(u);
     int v = 5, out = -1;
@@ -506,12 +455,12 @@ static void test_try_operations(void)
     /* The failed trysend left nothing behind for a later receiver. */
     xfer_reset(&x, u, -1);
     CSP_ASSERT_EQ(csp_go(recv_fn, &x), 0);
-    CU_ASSERT(wait_blocked(1));
-    CU_ASSERT(!wait_flag(&x.done, QUIET_MS));
+    CU_ASSERT(csp_test_wait_blocked(1, WAIT_MS));
+    CU_ASSERT(!csp_test_wait_flag(&x.done, QUIET_MS));
     /* Now a receiver waits: trysend hands the value straight over. */
     v = 6;
     CSP_ASSERT_EQ(csp_trysend(u, &v), 0);
-    CU_ASSERT(wait_flag(&x.done, WAIT_MS));
+    CU_ASSERT(csp_test_wait_flag(&x.done, WAIT_MS));
     CSP_ASSERT_EQ(x.rc, 0);
     CSP_ASSERT_EQ(x.val, 6);
     /* And that receiver is gone: the next trysend fails again. */
@@ -520,11 +469,11 @@ static void test_try_operations(void)
     /* A sender waits: tryrecv takes its value. */
     xfer_reset(&x, u, 8);
     CSP_ASSERT_EQ(csp_go(send_fn, &x), 0);
-    CU_ASSERT(wait_blocked(1));
-    CU_ASSERT(!wait_flag(&x.done, QUIET_MS));
+    CU_ASSERT(csp_test_wait_blocked(1, WAIT_MS));
+    CU_ASSERT(!csp_test_wait_flag(&x.done, QUIET_MS));
     CSP_ASSERT_EQ(csp_tryrecv(u, &out), 0);
     CSP_ASSERT_EQ(out, 8);
-    CU_ASSERT(wait_flag(&x.done, WAIT_MS));
+    CU_ASSERT(csp_test_wait_flag(&x.done, WAIT_MS));
     CSP_ASSERT_EQ(x.rc, 0);
     CSP_ASSERT_EQ(csp_tryrecv(u, &out), CSP_EAGAIN);
     csp_chan_release(u);
@@ -676,7 +625,7 @@ static void rwb_closer(void *p)
 static void rwb_run(csp_fn second, int want_rc, int want_val)
 {
     static rwb r;
-    wait_quiet();
+    csp_test_wait_quiet(WAIT_MS);
     r.ch = csp_chan_make(sizeof(int), 0);
     CU_ASSERT_PTR_NOT_NULL_FATAL(r.ch);
     r.got = 0;
@@ -684,12 +633,12 @@ static void rwb_run(csp_fn second, int want_rc, int want_val)
     atomic_store(&r.g_done, 0);
     atomic_store(&r.s_done, 0);
     CSP_ASSERT_EQ(csp_go(rwb_receiver, &r), 0);
-    CU_ASSERT(wait_blocked(1));
+    CU_ASSERT(csp_test_wait_blocked(1, WAIT_MS));
     csp_chan_retain(r.ch);  /* the reference handed to the second goroutine */
     csp_chan_release(r.ch); /* the test's own, dropped while G is blocked */
     CSP_ASSERT_EQ(csp_go(second, &r), 0);
-    CU_ASSERT(wait_flag(&r.s_done, WAIT_MS));
-    CU_ASSERT(wait_flag(&r.g_done, WAIT_MS));
+    CU_ASSERT(csp_test_wait_flag(&r.s_done, WAIT_MS));
+    CU_ASSERT(csp_test_wait_flag(&r.g_done, WAIT_MS));
     CSP_ASSERT_EQ(r.rc_s, 0);
     CSP_ASSERT_EQ(r.rc_g, want_rc);
     CSP_ASSERT_EQ(r.got, want_val);
@@ -729,7 +678,7 @@ static void test_release_while_blocked_select(void)
 {
     static rwb_sel r;
     for (int round = 0; round < 20; round++) {
-        wait_quiet();
+        csp_test_wait_quiet(WAIT_MS);
         r.dropped = csp_chan_make(sizeof(int), round % 2);
         r.kept = csp_chan_make(sizeof(int), 0);
         CU_ASSERT_PTR_NOT_NULL_FATAL(r.dropped);
@@ -738,11 +687,11 @@ static void test_release_while_blocked_select(void)
         r.rc = 12345;
         atomic_store(&r.done, 0);
         CSP_ASSERT_EQ(csp_go(rwb_sel_fn, &r), 0);
-        CU_ASSERT(wait_blocked(1));
+        CU_ASSERT(csp_test_wait_blocked(1, WAIT_MS));
         csp_chan_release(r.dropped); /* the last owner reference */
         int v = 5150 + round;
         CSP_ASSERT_EQ(send_within(r.kept, &v), 0);
-        CU_ASSERT(wait_flag(&r.done, WAIT_MS));
+        CU_ASSERT(csp_test_wait_flag(&r.done, WAIT_MS));
         CSP_ASSERT_EQ(r.rc, 1);
         CSP_ASSERT_EQ(r.v_kept, v);
         CSP_ASSERT_EQ(r.v_dropped, -1);
@@ -761,7 +710,7 @@ enum { FCFS_N = 6 };
 static void fcfs_senders(size_t cap)
 {
     static xfer xs[FCFS_N];
-    wait_quiet();
+    csp_test_wait_quiet(WAIT_MS);
     csp_chan *ch = csp_chan_make(sizeof(int), cap);
     CU_ASSERT_PTR_NOT_NULL_FATAL(ch);
     for (size_t i = 0; i < cap; i++) {
@@ -771,7 +720,7 @@ static void fcfs_senders(size_t cap)
     for (int i = 0; i < FCFS_N; i++) {
         xfer_reset(&xs[i], ch, i);
         CSP_ASSERT_EQ(csp_go(send_fn, &xs[i]), 0);
-        CU_ASSERT(wait_blocked((size_t)i + 1));
+        CU_ASSERT(csp_test_wait_blocked((size_t)i + 1, WAIT_MS));
     }
     for (size_t i = 0; i < cap; i++) {
         int v = -1;
@@ -784,7 +733,7 @@ static void fcfs_senders(size_t cap)
         CSP_ASSERT_EQ(v, i);
     }
     for (int i = 0; i < FCFS_N; i++) {
-        CU_ASSERT(wait_flag(&xs[i].done, WAIT_MS));
+        CU_ASSERT(csp_test_wait_flag(&xs[i].done, WAIT_MS));
         CSP_ASSERT_EQ(xs[i].rc, 0);
     }
     CSP_ASSERT_EQ(csp_len(ch), 0);
@@ -805,20 +754,20 @@ static void test_fcfs_senders_buffered(void)
 static void fcfs_receivers(size_t cap)
 {
     static xfer xs[FCFS_N];
-    wait_quiet();
+    csp_test_wait_quiet(WAIT_MS);
     csp_chan *ch = csp_chan_make(sizeof(int), cap);
     CU_ASSERT_PTR_NOT_NULL_FATAL(ch);
     for (int i = 0; i < FCFS_N; i++) {
         xfer_reset(&xs[i], ch, -1);
         CSP_ASSERT_EQ(csp_go(recv_fn, &xs[i]), 0);
-        CU_ASSERT(wait_blocked((size_t)i + 1));
+        CU_ASSERT(csp_test_wait_blocked((size_t)i + 1, WAIT_MS));
     }
     for (int i = 0; i < FCFS_N; i++) {
         int v = i;
         CSP_ASSERT_EQ(send_within(ch, &v), 0);
     }
     for (int i = 0; i < FCFS_N; i++) {
-        CU_ASSERT(wait_flag(&xs[i].done, WAIT_MS));
+        CU_ASSERT(csp_test_wait_flag(&xs[i].done, WAIT_MS));
         CSP_ASSERT_EQ(xs[i].rc, 0);
         CSP_ASSERT_EQ(xs[i].val, i);
     }
@@ -891,7 +840,7 @@ static void test_views_runtime(void)
             bad++;
     CSP_ASSERT_EQ(bad, 0);
     CSP_ASSERT_EQ(i, 1000);
-    CU_ASSERT(wait_flag(&vp.done, WAIT_MS));
+    CU_ASSERT(csp_test_wait_flag(&vp.done, WAIT_MS));
     CSP_ASSERT_EQ(vp.bad, 0);
     /* csp_close through the view really closed the channel. */
     CSP_ASSERT_EQ(csp_send(ch, &v), CSP_ECLOSED);
@@ -956,12 +905,7 @@ static const csp_test tests[] = {
     { NULL, NULL },
 };
 
-static const csp_suite suites[] = {
-    { "chan", tests },
-    { NULL, NULL },
-};
-
 int main(int argc, char **argv)
 {
-    return csp_test_main(argc, argv, suites, TIMEOUT_SECONDS);
+    return csp_test_run(argc, argv, "chan", tests, NULL, TIMEOUT_SECONDS);
 }

@@ -6,23 +6,11 @@
 #include "harness.h"
 
 #include <csp.h>
-#include <sched.h>
 #include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-#if defined(__SANITIZE_THREAD__)
-#define UNDER_TSAN 1
-#elif defined(__has_feature)
-#if __has_feature(thread_sanitizer)
-#define UNDER_TSAN 1
-#endif
-#endif
-#ifndef UNDER_TSAN
-#define UNDER_TSAN 0
-#endif
 
 enum { TIMEOUT_SECONDS = 60, WAIT_MS = 10000, QUIET_MS = 50 };
 
@@ -30,60 +18,12 @@ enum { TIMEOUT_SECONDS = 60, WAIT_MS = 10000, QUIET_MS = 50 };
  * Helpers
  * ------------------------------------------------------------------------ */
 
-static int cond_blocked(void *ctx)
-{
-    csp_stats s;
-    csp_stats_get(&s);
-    return s.blocked >= *(size_t *)ctx;
-}
-
-static int wait_blocked(size_t n)
-{
-    return csp_test_wait_until(cond_blocked, &n, WAIT_MS);
-}
-
-static int cond_quiet(void *ctx)
-{
-    (void)ctx;
-    csp_stats s;
-    csp_stats_get(&s);
-    return s.goroutines == 0 && s.blocked == 0;
-}
-
-static void wait_quiet(void)
-{
-    int ok = csp_test_wait_until(cond_quiet, NULL, WAIT_MS);
-    CU_ASSERT(ok);
-    if (!ok)
-        csp_dump(stderr);
-}
-
-static int cond_count(void *ctx)
-{
-    atomic_int *c = ctx;
-    return atomic_load(c) <= 0;
-}
-
 /* Waits for a countdown to reach zero: a short yielding spin first (the
  * close race waits thousands of times, each usually for microseconds), then
  * the harness's bounded millisecond poll. */
 static int wait_count(atomic_int *c)
 {
-    for (int i = 0; i < 2000; i++) {
-        if (cond_count(c))
-            return 1;
-        sched_yield();
-    }
-    return csp_test_wait_until(cond_count, c, WAIT_MS);
-}
-
-static int all_bytes(const void *p, size_t n, unsigned char b)
-{
-    const unsigned char *q = p;
-    for (size_t i = 0; i < n; i++)
-        if (q[i] != b)
-            return 0;
-    return 1;
+    return csp_test_wait_fast(csp_test_count_zero, c, 2000, WAIT_MS);
 }
 
 /* A 16-byte element, received into a 24-byte buffer whose tail must stay
@@ -124,7 +64,7 @@ static void blocked_send_fn(void *p)
 
 static void close_wakes_receivers(size_t cap)
 {
-    wait_quiet();
+    csp_test_wait_quiet(WAIT_MS);
     csp_chan *ch = csp_chan_make(sizeof(elem16), cap);
     CU_ASSERT_PTR_NOT_NULL_FATAL(ch);
     atomic_store(&pending, NWAIT);
@@ -134,24 +74,24 @@ static void close_wakes_receivers(size_t cap)
         memset(W[i].out, 0xAA, OUTSZ);
         CSP_ASSERT_EQ(csp_go(blocked_recv_fn, &W[i]), 0);
     }
-    CU_ASSERT(wait_blocked(NWAIT));
+    CU_ASSERT(csp_test_wait_blocked(NWAIT, WAIT_MS));
     CSP_ASSERT_EQ(atomic_load(&pending), NWAIT); /* nobody returned before the close */
     CSP_ASSERT_EQ(csp_close(ch), 0);
     CU_ASSERT(wait_count(&pending));
     for (int i = 0; i < NWAIT; i++) {
         CSP_ASSERT_EQ(W[i].rc, CSP_ECLOSED);
-        CU_ASSERT(all_bytes(W[i].out, sizeof(elem16), 0));                /* zero-filled */
-        CU_ASSERT(all_bytes(W[i].out + sizeof(elem16), OUTSZ - sizeof(elem16), 0xAA)); /* not past */
+        CU_ASSERT(csp_test_all_bytes(W[i].out, sizeof(elem16), 0));                /* zero-filled */
+        CU_ASSERT(csp_test_all_bytes(W[i].out + sizeof(elem16), OUTSZ - sizeof(elem16), 0xAA)); /* not past */
     }
     /* Later receives return CSP_ECLOSED at once, zero-filled too. */
     unsigned char out[OUTSZ];
     memset(out, 0xAA, sizeof out);
     CSP_ASSERT_EQ(csp_recv(ch, out), CSP_ECLOSED);
-    CU_ASSERT(all_bytes(out, sizeof(elem16), 0));
-    CU_ASSERT(all_bytes(out + sizeof(elem16), OUTSZ - sizeof(elem16), 0xAA));
+    CU_ASSERT(csp_test_all_bytes(out, sizeof(elem16), 0));
+    CU_ASSERT(csp_test_all_bytes(out + sizeof(elem16), OUTSZ - sizeof(elem16), 0xAA));
     memset(out, 0xAA, sizeof out);
     CSP_ASSERT_EQ(csp_tryrecv(ch, out), CSP_ECLOSED);
-    CU_ASSERT(all_bytes(out, sizeof(elem16), 0));
+    CU_ASSERT(csp_test_all_bytes(out, sizeof(elem16), 0));
     csp_chan_release(ch);
 }
 
@@ -170,7 +110,7 @@ static void test_close_wakes_receivers_buffered(void)
  * ever received. */
 static void close_wakes_senders(size_t cap)
 {
-    wait_quiet();
+    csp_test_wait_quiet(WAIT_MS);
     csp_chan *ch = csp_chan_make(sizeof(elem16), cap);
     CU_ASSERT_PTR_NOT_NULL_FATAL(ch);
     for (size_t i = 0; i < cap; i++) {
@@ -185,7 +125,7 @@ static void close_wakes_senders(size_t cap)
         W[i].val.b = ~(uint64_t)i;
         CSP_ASSERT_EQ(csp_go(blocked_send_fn, &W[i]), 0);
     }
-    CU_ASSERT(wait_blocked(NWAIT));
+    CU_ASSERT(csp_test_wait_blocked(NWAIT, WAIT_MS));
     CSP_ASSERT_EQ(atomic_load(&pending), NWAIT);
     CSP_ASSERT_EQ(csp_len(ch), cap);
     CSP_ASSERT_EQ(csp_close(ch), 0);
@@ -319,11 +259,6 @@ static void range_producer(void *p)
     atomic_store(&r->done, 1);
 }
 
-static int cond_flag(void *ctx)
-{
-    return atomic_load((atomic_int *)ctx) != 0;
-}
-
 /* while (csp_recv(ch, &v) == 0) sees every value in order and then ends. */
 static void test_range_loop_ends(void)
 {
@@ -343,7 +278,7 @@ static void test_range_loop_ends(void)
         CSP_ASSERT_EQ(bad, 0);
         CSP_ASSERT_EQ(i, r.n);
         CSP_ASSERT_EQ(v, 0);
-        CU_ASSERT(csp_test_wait_until(cond_flag, &r.done, WAIT_MS));
+        CU_ASSERT(csp_test_wait_until(csp_test_flag_set, &r.done, WAIT_MS));
         CSP_ASSERT_EQ(r.bad, 0);
         csp_chan_release(r.ch);
     }
@@ -514,12 +449,7 @@ static const csp_test tests[] = {
     { NULL, NULL },
 };
 
-static const csp_suite suites[] = {
-    { "close", tests },
-    { NULL, NULL },
-};
-
 int main(int argc, char **argv)
 {
-    return csp_test_main(argc, argv, suites, TIMEOUT_SECONDS);
+    return csp_test_run(argc, argv, "close", tests, NULL, TIMEOUT_SECONDS);
 }

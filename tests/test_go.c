@@ -20,13 +20,7 @@
 #include "harness.h"
 
 #include <csp.h>
-#include <errno.h>
-#include <fcntl.h>
-#include <poll.h>
 #include <pthread.h>
-#include <sched.h>
-#include <signal.h>
-#include <spawn.h>
 #include <stdalign.h>
 #include <stdatomic.h>
 #include <stddef.h>
@@ -34,221 +28,50 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/resource.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
-#if defined(__SANITIZE_ADDRESS__)
-#define TEST_ASAN 1
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define TEST_ASAN 1
-#endif
-#endif
-#if defined(__SANITIZE_THREAD__)
-#define TEST_TSAN 1
-#elif defined(__has_feature)
-#if __has_feature(thread_sanitizer)
-#define TEST_TSAN 1
-#endif
-#endif
-#ifdef TEST_ASAN
+#if UNDER_ASAN
 #include <sanitizer/lsan_interface.h>
 #endif
 
 #define MS CSP_MILLISECOND
 
-extern char **environ;
+static const char prog[] = "test_go"; /* argv[0] of its children */
 
 /* ------------------------------------------------------------------------
  * Helpers
  * ------------------------------------------------------------------------ */
 
-static csp_stats stats(void)
-{
-    csp_stats s;
-    memset(&s, 0xff, sizeof s);
-    csp_stats_get(&s);
-    return s;
-}
-
-static long proc_threads(void)
-{
-    FILE *f = fopen("/proc/self/status", "r");
-    long n = -1;
-    char line[256];
-    if (!f)
-        return -1;
-    while (fgets(line, sizeof line, f)) {
-        if (sscanf(line, "Threads: %ld", &n) == 1)
-            break;
-    }
-    fclose(f);
-    return n;
-}
-
-/* csp_test_wait_until, but trying hard (yielding) for a moment before it
- * starts sleeping a millisecond per poll: for conditions that become true
- * within microseconds, checked a thousand times in a row. */
-static int wait_fast(int (*cond)(void *), void *ctx, unsigned ms)
-{
-    for (int i = 0; i < 2000; i++) {
-        if (cond(ctx))
-            return 1;
-        sched_yield();
-    }
-    return csp_test_wait_until(cond, ctx, ms);
-}
-
-static int flag_set(void *p)
-{
-    return atomic_load((atomic_int *)p) != 0;
-}
-
-static int blocked_at_least(void *p)
-{
-    return stats().blocked >= *(size_t *)p;
-}
-
 static int goroutines_at_most(void *p)
 {
-    return stats().goroutines <= *(size_t *)p;
+    return csp_test_stats().goroutines <= *(size_t *)p;
 }
 
 static int idle_at_least(void *p)
 {
-    return stats().threads_idle >= *(size_t *)p;
+    return csp_test_stats().threads_idle >= *(size_t *)p;
 }
 
 static int threads_at_most(void *p)
 {
-    return stats().threads <= *(size_t *)p;
+    return csp_test_stats().threads <= *(size_t *)p;
 }
 
 /* Every goroutine finished: the pool holds only idle threads. */
 static void quiesce(void)
 {
     size_t zero = 0;
-    CU_ASSERT(wait_fast(goroutines_at_most, &zero, 10000));
+    CU_ASSERT(csp_test_wait_fast(goroutines_at_most, &zero, 2000, 10000));
 }
 
 /* ------------------------------------------------------------------------
  * Children
  * ------------------------------------------------------------------------ */
 
-typedef struct child_result {
-    int status;
-    int timed_out;
-    char *err;
-} child_result;
-
-/* Runs this program with --child=MODE; env are extra NAME=VALUE entries
- * (every inherited CSP_* variable is dropped). Captures stderr. */
-static int run_child(const char *mode, const char *const *env, unsigned timeout_ms, child_result *res)
-{
-    memset(res, 0, sizeof *res);
-    size_t n_env = 0, n_add = 0, k = 0;
-    while (environ[n_env])
-        n_env++;
-    while (env && env[n_add])
-        n_add++;
-    char **envp = calloc(n_env + n_add + 1, sizeof *envp);
-    if (!envp)
-        return -1;
-    for (size_t i = 0; i < n_env; i++) {
-        if (strncmp(environ[i], "CSP_", 4) != 0)
-            envp[k++] = environ[i];
-    }
-    for (size_t i = 0; i < n_add; i++)
-        envp[k++] = (char *)env[i];
-    envp[k] = NULL;
-    char arg[128];
-    snprintf(arg, sizeof arg, "--child=%s", mode);
-    char prog[] = "test_go";
-    char *argv[] = { prog, arg, NULL };
-    int fds[2];
-    if (pipe2(fds, O_CLOEXEC) != 0) {
-        free(envp);
-        return -1;
-    }
-    posix_spawn_file_actions_t fa;
-    posix_spawn_file_actions_init(&fa);
-    posix_spawn_file_actions_adddup2(&fa, fds[1], 2);
-    pid_t pid;
-    int rc = posix_spawn(&pid, "/proc/self/exe", &fa, NULL, argv, envp);
-    posix_spawn_file_actions_destroy(&fa);
-    close(fds[1]);
-    free(envp);
-    if (rc != 0) {
-        close(fds[0]);
-        return -1;
-    }
-    size_t cap = 4096, len = 0;
-    char *buf = malloc(cap);
-    int64_t deadline = csp_now() + (int64_t)timeout_ms * MS;
-    for (;;) {
-        int64_t left = deadline - csp_now();
-        if (left <= 0) {
-            kill(pid, SIGKILL);
-            res->timed_out = 1;
-            break;
-        }
-        struct pollfd p = { .fd = fds[0], .events = POLLIN };
-        int pr = poll(&p, 1, (int)(left / MS) + 1);
-        if (pr <= 0)
-            continue;
-        if (cap - len < 1024) {
-            char *nb = realloc(buf, cap * 2);
-            if (!nb)
-                break;
-            buf = nb;
-            cap *= 2;
-        }
-        ssize_t r = read(fds[0], buf + len, cap - len - 1);
-        if (r < 0 && errno == EINTR)
-            continue;
-        if (r <= 0)
-            break;
-        len += (size_t)r;
-    }
-    buf[len] = '\0';
-    res->err = buf;
-    close(fds[0]);
-    while (waitpid(pid, &res->status, 0) < 0 && errno == EINTR) {
-    }
-    return 0;
-}
-
-static int child_ok(const child_result *r)
-{
-    return !r->timed_out && WIFEXITED(r->status) && WEXITSTATUS(r->status) == 0;
-}
-
-static void show_child(const char *mode, const child_result *r)
+static void show_child(const char *mode, const csp_test_child_result *r)
 {
     fprintf(stderr, "\nchild %s: %s, status 0x%x; its stderr:\n%s\n", mode,
-            r->timed_out ? "timed out" : child_ok(r) ? "exited 0" : "failed", r->status, r->err);
+            r->timed_out ? "timed out" : csp_test_child_ok(r) ? "exited 0" : "failed", r->status, r->err);
 }
-
-/* The child exited normally with status 0. */
-static void assert_child_ok(const char *mode, const char *const *env, unsigned timeout_ms)
-{
-    child_result r;
-    CU_ASSERT_EQUAL_FATAL(run_child(mode, env, timeout_ms, &r), 0);
-    if (!child_ok(&r))
-        show_child(mode, &r);
-    CU_ASSERT_FALSE(r.timed_out);
-    CU_ASSERT_TRUE(WIFEXITED(r.status));
-    CSP_ASSERT_EQ(WIFEXITED(r.status) ? WEXITSTATUS(r.status) : -1, 0);
-    free(r.err);
-}
-
-#define CHILD_CHECK(c) do { \
-        if (!(c)) { \
-            fprintf(stderr, "%s:%d: child check failed: %s\n", __FILE__, __LINE__, #c); \
-            exit(1); \
-        } \
-    } while (0)
 
 static int child_wait(int (*cond)(void *), void *ctx, unsigned ms)
 {
@@ -274,11 +97,6 @@ static void cap_never_fn(void *p)
     atomic_store(&cap_ran_after_eagain, 1);
 }
 
-static void cap_signal_fn(void *p)
-{
-    csp_wg_done(p);
-}
-
 static int child_cap4(void)
 {
     atomic_init(&cap_ran_after_eagain, 0);
@@ -289,8 +107,8 @@ static int child_cap4(void)
         for (int i = 0; i < 4; i++)
             CHILD_CHECK(csp_go(cap_block_fn, NULL) == 0);
         size_t four = 4;
-        CHILD_CHECK(child_wait(blocked_at_least, &four, 20000));
-        csp_stats s = stats();
+        CHILD_CHECK(child_wait(csp_test_blocked_at_least, &four, 20000));
+        csp_stats s = csp_test_stats();
         uint64_t spawned = s.spawned;
         CHILD_CHECK(s.threads == 4);
         CHILD_CHECK(s.threads_idle == 0);
@@ -301,7 +119,7 @@ static int child_cap4(void)
         CHILD_CHECK(r == CSP_EAGAIN);
         int x = 1;
         CHILD_CHECK(csp_go_copy(cap_never_fn, &x, sizeof x) == CSP_EAGAIN);
-        s = stats();
+        s = csp_test_stats();
         CHILD_CHECK(s.threads == 4 && s.threads_peak == 4);
         CHILD_CHECK(s.spawned == spawned); /* a refused goroutine was not started */
         /* Release them: the pool has room again. */
@@ -310,11 +128,11 @@ static int child_cap4(void)
         csp_wg *wg = csp_wg_new();
         CHILD_CHECK(wg && csp_wg_add(wg, 4) == 0);
         for (int i = 0; i < 4; i++)
-            CHILD_CHECK(csp_go(cap_signal_fn, wg) == 0);
+            CHILD_CHECK(csp_go(csp_test_done_fn, wg) == 0);
         csp_wg_wait(wg);
         csp_wg_free(wg);
         CHILD_CHECK(child_wait(idle_at_least, &four, 20000));
-        s = stats();
+        s = csp_test_stats();
         CHILD_CHECK(s.threads <= 4 && s.threads_peak == 4);
         csp_chan_release(cap_gate);
     }
@@ -325,44 +143,39 @@ static int child_cap4(void)
 
 /* ---- --child=idle (CSP_IDLE_MS=50): idle threads leave the pool ---- */
 
-static void gate_fn(void *p)
-{
-    csp_recv((csp_chan *)p, NULL);
-}
-
 /* Starts n goroutines blocked on a gate, then opens it: n threads go idle. */
 static void run_n_then_finish(size_t n)
 {
     csp_chan *gate = csp_chan_make(0, 0);
     CHILD_CHECK(gate);
     for (size_t i = 0; i < n; i++)
-        CHILD_CHECK(csp_go(gate_fn, gate) == 0);
-    CHILD_CHECK(child_wait(blocked_at_least, &n, 20000));
-    CHILD_CHECK(stats().threads == n);
+        CHILD_CHECK(csp_go(csp_test_gate_fn, gate) == 0);
+    CHILD_CHECK(child_wait(csp_test_blocked_at_least, &n, 20000));
+    CHILD_CHECK(csp_test_stats().threads == n);
     csp_close(gate);
     csp_chan_release(gate);
 }
 
 static int proc_threads_at_most(void *p)
 {
-    return proc_threads() <= *(long *)p;
+    return csp_test_os_threads() <= *(long *)p;
 }
 
 static int child_idle(void)
 {
-    long os_before = proc_threads();
+    long os_before = csp_test_os_threads();
     run_n_then_finish(8);
     size_t zero = 0;
     /* Bounded well below any plausible default idle time. */
     if (!child_wait(threads_at_most, &zero, 3000))
-        fprintf(stderr, "threads still %zu after 3 s with CSP_IDLE_MS=50\n", stats().threads);
-    CHILD_CHECK(stats().threads == 0);
-    CHILD_CHECK(stats().threads_idle == 0);
+        fprintf(stderr, "threads still %zu after 3 s with CSP_IDLE_MS=50\n", csp_test_stats().threads);
+    CHILD_CHECK(csp_test_stats().threads == 0);
+    CHILD_CHECK(csp_test_stats().threads_idle == 0);
     /* The OS threads exited (a sanitizer may have started one helper). */
     long os_slack = os_before + 1;
     if (!child_wait(proc_threads_at_most, &os_slack, 3000))
-        fprintf(stderr, "OS threads: %ld before, %ld now\n", os_before, proc_threads());
-    CHILD_CHECK(proc_threads() <= os_slack);
+        fprintf(stderr, "OS threads: %ld before, %ld now\n", os_before, csp_test_os_threads());
+    CHILD_CHECK(csp_test_os_threads() <= os_slack);
     /* The pool starts threads again. */
     run_n_then_finish(2);
     CHILD_CHECK(child_wait(threads_at_most, &zero, 3000));
@@ -379,7 +192,7 @@ static int child_idle_long(void)
     size_t seven = 7;
     /* A bounded wait for an exit that must not happen yet. */
     CHILD_CHECK(!child_wait(threads_at_most, &seven, 300));
-    CHILD_CHECK(stats().threads == 8 && stats().threads_idle == 8);
+    CHILD_CHECK(csp_test_stats().threads == 8 && csp_test_stats().threads_idle == 8);
     return 0;
 }
 
@@ -426,7 +239,7 @@ static int child_stack(void)
 
 /* ---- --child=many (CSP_IDLE_MS=200): thousands blocked at once ---- */
 
-#ifdef TEST_TSAN
+#if UNDER_TSAN
 enum { MANY = 1000 }; /* ThreadSanitizer cannot map 10,000 threads' shadow */
 #else
 enum { MANY = 10000 };
@@ -459,8 +272,8 @@ static int child_many(void)
         CHILD_CHECK(r == 0);
     }
     size_t all = MANY;
-    CHILD_CHECK(child_wait(blocked_at_least, &all, 60000));
-    csp_stats s = stats();
+    CHILD_CHECK(child_wait(csp_test_blocked_at_least, &all, 60000));
+    csp_stats s = csp_test_stats();
     CHILD_CHECK(s.blocked == MANY && s.goroutines == MANY && s.threads >= MANY);
     CHILD_CHECK(s.spawned == MANY);
     int64_t t1 = csp_now();
@@ -477,24 +290,6 @@ static int child_many(void)
     csp_chan_release(many_ch);
     csp_wg_free(many_wg);
     return 0;
-}
-
-static int child_main(const char *mode)
-{
-    struct rlimit no_core = { 0, 0 };
-    setrlimit(RLIMIT_CORE, &no_core);
-    if (!strcmp(mode, "cap4"))
-        return child_cap4();
-    if (!strcmp(mode, "idle"))
-        return child_idle();
-    if (!strcmp(mode, "idle_long"))
-        return child_idle_long();
-    if (!strcmp(mode, "stack"))
-        return child_stack();
-    if (!strcmp(mode, "many"))
-        return child_many();
-    fprintf(stderr, "unknown child mode %s\n", mode);
-    return 2;
 }
 
 /* ------------------------------------------------------------------------
@@ -521,17 +316,17 @@ static void test_go_runs_fn_with_arg(void)
 {
     run_ctx c = { .input = 21 };
     atomic_init(&c.done, 0);
-    uint64_t spawned = stats().spawned;
+    uint64_t spawned = csp_test_stats().spawned;
     CSP_ASSERT_EQ(csp_go(run_fn, &c), 0);
-    CU_ASSERT(csp_test_wait_until(flag_set, &c.done, 10000));
+    CU_ASSERT(csp_test_wait_until(csp_test_flag_set, &c.done, 10000));
     CU_ASSERT_PTR_EQUAL(c.self, &c);
     CSP_ASSERT_EQ(c.output, 42);
-    CU_ASSERT(stats().spawned >= spawned + 1);
+    CU_ASSERT(csp_test_stats().spawned >= spawned + 1);
     /* The plain function, without the spawn-site macro, too. */
     run_ctx d = { .input = 5 };
     atomic_init(&d.done, 0);
     CSP_ASSERT_EQ((csp_go)(run_fn, &d), 0);
-    CU_ASSERT(csp_test_wait_until(flag_set, &d.done, 10000));
+    CU_ASSERT(csp_test_wait_until(csp_test_flag_set, &d.done, 10000));
     CSP_ASSERT_EQ(d.output, 10);
     quiesce();
 }
@@ -572,7 +367,7 @@ static void test_go_returns_before_fn_finishes(void)
     atomic_init(&h.go_returned, 0);
     pthread_t th;
     CSP_ASSERT_EQ(pthread_create(&th, NULL, spawner_thread, &h), 0);
-    int returned = csp_test_wait_until(flag_set, &h.go_returned, 10000);
+    int returned = csp_test_wait_until(csp_test_flag_set, &h.go_returned, 10000);
     CU_ASSERT(returned);
     CSP_ASSERT_EQ(atomic_load(&h.done), 0); /* fn cannot have finished: nothing sent */
     int v = 77;
@@ -580,7 +375,7 @@ static void test_go_returns_before_fn_finishes(void)
     pthread_join(th, NULL);
     CU_ASSERT_FATAL(returned); /* else the loop below would deadlock */
     CSP_ASSERT_EQ(h.go_rc, 0);
-    CU_ASSERT(csp_test_wait_until(flag_set, &h.done, 10000));
+    CU_ASSERT(csp_test_wait_until(csp_test_flag_set, &h.done, 10000));
     CSP_ASSERT_EQ(h.rc, 0);
     CSP_ASSERT_EQ(h.got, 77);
     /* The same from the main thread, with a goroutine spawned per value. */
@@ -588,7 +383,7 @@ static void test_go_returns_before_fn_finishes(void)
         atomic_store(&h.done, 0);
         CSP_ASSERT_EQ(csp_go(handoff_fn, &h), 0);
         CSP_ASSERT_EQ(csp_send(h.ch, &i), 0);
-        CU_ASSERT(csp_test_wait_until(flag_set, &h.done, 10000));
+        CU_ASSERT(csp_test_wait_until(csp_test_flag_set, &h.done, 10000));
         CSP_ASSERT_EQ(h.got, i);
     }
     quiesce();
@@ -598,14 +393,14 @@ static void test_go_returns_before_fn_finishes(void)
 /* A NULL fn is CSP_EINVAL, and nothing is started. */
 static void test_go_null_fn(void)
 {
-    csp_stats before = stats();
+    csp_stats before = csp_test_stats();
     int x = 0;
     CSP_ASSERT_EQ(csp_go(NULL, &x), CSP_EINVAL);
     CSP_ASSERT_EQ(csp_go(NULL, NULL), CSP_EINVAL);
     CSP_ASSERT_EQ((csp_go)(NULL, NULL), CSP_EINVAL);
     CSP_ASSERT_EQ(csp_go_copy(NULL, &x, sizeof x), CSP_EINVAL);
     CSP_ASSERT_EQ((csp_go_copy)(NULL, &x, sizeof x), CSP_EINVAL);
-    csp_stats after = stats();
+    csp_stats after = csp_test_stats();
     CSP_ASSERT_EQ(after.spawned, before.spawned);
     CU_ASSERT(after.goroutines <= before.goroutines);
 }
@@ -844,7 +639,7 @@ static void test_go_copy_large(void)
     for (int k = 0; k < N + SEQ; k++)
         CSP_ASSERT_EQ(result[k], 1);
     quiesce();
-#ifdef TEST_ASAN
+#if UNDER_ASAN
     /* Every copy whose goroutine returned is freed by now. */
     CSP_ASSERT_EQ(__lsan_do_recoverable_leak_check(), 0);
 #endif
@@ -857,11 +652,6 @@ static void test_go_copy_large(void)
  * The pool
  * ------------------------------------------------------------------------ */
 
-static void done_fn(void *p)
-{
-    csp_wg_done(p);
-}
-
 /* After goroutines finish their threads are idle and reused: starting as many
  * goroutines again creates no thread. */
 static void test_pool_reuses_idle_threads(void)
@@ -872,10 +662,10 @@ static void test_pool_reuses_idle_threads(void)
     CU_ASSERT_FATAL(wg && gate);
     CSP_ASSERT_EQ(csp_wg_add(wg, K), 0);
     for (int i = 0; i < K; i++)
-        CSP_ASSERT_EQ(csp_go(done_fn, wg), 0);
+        CSP_ASSERT_EQ(csp_go(csp_test_done_fn, wg), 0);
     csp_wg_wait(wg);
     quiesce();
-    csp_stats s = stats();
+    csp_stats s = csp_test_stats();
     CU_ASSERT(s.threads_idle > 0);
     CSP_ASSERT_EQ(s.threads_idle, s.threads); /* nothing runs */
     CSP_ASSERT_EQ(s.goroutines, 0);
@@ -884,9 +674,9 @@ static void test_pool_reuses_idle_threads(void)
     size_t k = s.threads_idle < 16 ? s.threads_idle : 16;
     size_t want = s.blocked + k;
     for (size_t i = 0; i < k; i++)
-        CSP_ASSERT_EQ(csp_go(gate_fn, gate), 0);
-    CU_ASSERT(csp_test_wait_until(blocked_at_least, &want, 10000));
-    csp_stats t = stats();
+        CSP_ASSERT_EQ(csp_go(csp_test_gate_fn, gate), 0);
+    CU_ASSERT(csp_test_wait_until(csp_test_blocked_at_least, &want, 10000));
+    csp_stats t = csp_test_stats();
     CU_ASSERT(t.threads <= s.threads); /* no new thread (idle ones may have retired) */
     CSP_ASSERT_EQ(t.threads_peak, s.threads_peak);
     CSP_ASSERT_EQ(t.spawned, s.spawned + k);
@@ -900,7 +690,7 @@ static void test_pool_reuses_idle_threads(void)
 static int all_idle(void *p)
 {
     (void)p;
-    csp_stats s = stats();
+    csp_stats s = csp_test_stats();
     return s.goroutines == 0 && s.threads_idle >= 1;
 }
 
@@ -914,23 +704,23 @@ static void test_warm_pool_sequential(void)
     CU_ASSERT_PTR_NOT_NULL_FATAL(wg);
     /* Warm up: at least one idle thread. */
     CSP_ASSERT_EQ(csp_wg_add(wg, 1), 0);
-    CSP_ASSERT_EQ(csp_go(done_fn, wg), 0);
+    CSP_ASSERT_EQ(csp_go(csp_test_done_fn, wg), 0);
     csp_wg_wait(wg);
-    CU_ASSERT_FATAL(wait_fast(all_idle, NULL, 10000));
-    csp_stats before = stats();
+    CU_ASSERT_FATAL(csp_test_wait_fast(all_idle, NULL, 2000, 10000));
+    csp_stats before = csp_test_stats();
     size_t most = before.threads;
     int stuck = 0;
     for (int i = 0; i < N; i++) {
         CSP_ASSERT_EQ(csp_wg_add(wg, 1), 0);
-        CSP_ASSERT_EQ(csp_go(done_fn, wg), 0);
+        CSP_ASSERT_EQ(csp_go(csp_test_done_fn, wg), 0);
         csp_wg_wait(wg);
-        size_t th = stats().threads;
+        size_t th = csp_test_stats().threads;
         if (th > most)
             most = th;
-        if (!wait_fast(all_idle, NULL, 10000)) /* its thread is back on the idle list */
+        if (!csp_test_wait_fast(all_idle, NULL, 2000, 10000)) /* its thread is back on the idle list */
             stuck++;
     }
-    csp_stats after = stats();
+    csp_stats after = csp_test_stats();
     CSP_ASSERT_EQ(stuck, 0);
     CSP_ASSERT_EQ(after.spawned, before.spawned + N);
     if (most > before.threads)
@@ -1007,7 +797,7 @@ static void test_nested_spawn(void)
 static void test_eagain_at_thread_cap(void)
 {
     static const char *const env[] = { "CSP_MAX_THREADS=4", NULL };
-    assert_child_ok("cap4", env, 60000);
+    csp_test_assert_child_ok(prog, "cap4", env, 60000);
 }
 
 /* CSP_IDLE_MS: idle threads leave the pool after that long (and the OS
@@ -1016,13 +806,13 @@ static void test_idle_ms(void)
 {
     static const char *const short_env[] = { "CSP_IDLE_MS=50", NULL };
     static const char *const long_env[] = { "CSP_IDLE_MS=600000", NULL };
-    assert_child_ok("idle", short_env, 60000);
-    assert_child_ok("idle_long", long_env, 60000);
+    csp_test_assert_child_ok(prog, "idle", short_env, 60000);
+    csp_test_assert_child_ok(prog, "idle_long", long_env, 60000);
 }
 
 /* CSP_STACK_SIZE: with 1 MB a goroutine can use 600 KB of stack; with 256 KB
  * the same goroutine overflows (so the variable is what made the difference). */
-#ifdef TEST_TSAN
+#if UNDER_TSAN
 static void *measure_fn(void *p)
 {
     pthread_attr_t a;
@@ -1056,25 +846,25 @@ static size_t stack_overhead(void)
 static void test_stack_size(void)
 {
     char big_var[64] = "CSP_STACK_SIZE=1048576";
-#ifdef TEST_TSAN
+#if UNDER_TSAN
     snprintf(big_var, sizeof big_var, "CSP_STACK_SIZE=%zu", ((size_t)1 << 20) + stack_overhead());
 #endif
     const char *const big[] = { big_var, NULL };
     static const char *const small[] = { "CSP_STACK_SIZE=262144", NULL };
-    child_result r;
-    CU_ASSERT_EQUAL_FATAL(run_child("stack", big, 60000, &r), 0);
-    if (!child_ok(&r))
+    csp_test_child_result r;
+    CU_ASSERT_EQUAL_FATAL(csp_test_run_child(prog, "stack", big, 60000, &r), 0);
+    if (!csp_test_child_ok(&r))
         show_child("stack (1 MB)", &r);
-    CU_ASSERT(child_ok(&r));
+    CU_ASSERT(csp_test_child_ok(&r));
     CU_ASSERT_PTR_NOT_NULL(strstr(r.err, "stack ok"));
     free(r.err);
 
-    CU_ASSERT_EQUAL_FATAL(run_child("stack", small, 60000, &r), 0);
+    CU_ASSERT_EQUAL_FATAL(csp_test_run_child(prog, "stack", small, 60000, &r), 0);
     CU_ASSERT_FALSE(r.timed_out);
     CU_ASSERT_PTR_NOT_NULL(strstr(r.err, "using 600 KB")); /* it got as far as the goroutine */
-    if (child_ok(&r) || strstr(r.err, "stack ok"))
+    if (csp_test_child_ok(&r) || strstr(r.err, "stack ok"))
         show_child("stack (256 KB, must overflow)", &r);
-    CU_ASSERT_FALSE(child_ok(&r));
+    CU_ASSERT_FALSE(csp_test_child_ok(&r));
     CU_ASSERT_PTR_NULL(strstr(r.err, "stack ok"));
     free(r.err);
 }
@@ -1084,13 +874,13 @@ static void test_stack_size(void)
 static void test_ten_thousand_blocked(void)
 {
     static const char *const env[] = { "CSP_IDLE_MS=200", NULL };
-    child_result r;
-    CU_ASSERT_EQUAL_FATAL(run_child("many", env, 110000, &r), 0);
-    if (!child_ok(&r))
+    csp_test_child_result r;
+    CU_ASSERT_EQUAL_FATAL(csp_test_run_child(prog, "many", env, 110000, &r), 0);
+    if (!csp_test_child_ok(&r))
         show_child("many", &r);
     else
         fprintf(stderr, "[%s] ", strtok(r.err, "\n"));
-    CU_ASSERT(child_ok(&r));
+    CU_ASSERT(csp_test_child_ok(&r));
     free(r.err);
 }
 
@@ -1112,14 +902,16 @@ static const csp_test tests[] = {
     { NULL, NULL },
 };
 
-static const csp_suite suites[] = {
-    { "go", tests },
+static const csp_test_child_mode child_modes[] = {
+    { "cap4", child_cap4 },
+    { "idle", child_idle },
+    { "idle_long", child_idle_long },
+    { "stack", child_stack },
+    { "many", child_many },
     { NULL, NULL },
 };
 
 int main(int argc, char **argv)
 {
-    if (argc > 1 && strncmp(argv[1], "--child=", 8) == 0)
-        return child_main(argv[1] + 8);
-    return csp_test_main(argc, argv, suites, 120);
+    return csp_test_run(argc, argv, "go", tests, child_modes, 120);
 }

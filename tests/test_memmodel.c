@@ -24,17 +24,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#if defined(__SANITIZE_THREAD__)
-#define UNDER_TSAN 1
-#elif defined(__has_feature)
-#if __has_feature(thread_sanitizer)
-#define UNDER_TSAN 1
-#endif
-#endif
-#ifndef UNDER_TSAN
-#define UNDER_TSAN 0
-#endif
-
 enum { TIMEOUT_SECONDS = 60, WAIT_MS = 20000, N = UNDER_TSAN ? 200 : 300 };
 
 /* ------------------------------------------------------------------------
@@ -740,12 +729,7 @@ static const csp_test tests[] = {
     { NULL, NULL },
 };
 
-static const csp_suite suites[] = {
-    { "memmodel", tests },
-    { NULL, NULL },
-};
-
 int main(int argc, char **argv)
 {
-    return csp_test_main(argc, argv, suites, TIMEOUT_SECONDS);
+    return csp_test_run(argc, argv, "memmodel", tests, NULL, TIMEOUT_SECONDS);
 }

@@ -25,50 +25,38 @@
 #include <csp.h>
 #include <ctype.h>
 #include <errno.h>
-#include <fcntl.h>
-#include <poll.h>
 #include <pthread.h>
 #include <signal.h>
-#include <spawn.h>
 #include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/resource.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
 #define MS CSP_MILLISECOND
 
-extern char **environ;
+static const char prog[] = "test_runtime"; /* argv[0] of its children */
 
 /* ------------------------------------------------------------------------
  * Helpers
  * ------------------------------------------------------------------------ */
 
-static csp_stats stats(void)
-{
-    csp_stats s;
-    memset(&s, 0xff, sizeof s);
-    csp_stats_get(&s);
-    return s;
-}
-
 static int blocked_is(void *p)
 {
-    return stats().blocked == *(size_t *)p;
+    return csp_test_stats().blocked == *(size_t *)p;
 }
 
 static int goroutines_is(void *p)
 {
-    return stats().goroutines == *(size_t *)p;
+    return csp_test_stats().goroutines == *(size_t *)p;
 }
 
 static int timers_is(void *p)
 {
-    return stats().timers == *(size_t *)p;
+    return csp_test_stats().timers == *(size_t *)p;
 }
 
 static int64_t mono_ns(void)
@@ -82,136 +70,12 @@ static int64_t mono_ns(void)
  * Children
  * ------------------------------------------------------------------------ */
 
-typedef struct child {
-    pid_t pid;
-    int fd; /* its stderr */
-    char *buf;
-    size_t len, cap;
-} child;
-
-typedef struct child_result {
-    int status;
-    int timed_out;
-    char *err; /* captured stderr, NUL-terminated */
-} child_result;
-
-/* Starts this program with --child=MODE; env are extra NAME=VALUE entries
- * (every inherited CSP_* variable is dropped first). */
-static int child_start(const char *mode, const char *const *env, child *c)
-{
-    memset(c, 0, sizeof *c);
-    size_t n_env = 0, n_add = 0, k = 0;
-    while (environ[n_env])
-        n_env++;
-    while (env && env[n_add])
-        n_add++;
-    char **envp = calloc(n_env + n_add + 1, sizeof *envp);
-    c->cap = 4096;
-    c->buf = malloc(c->cap);
-    if (!envp || !c->buf) {
-        free(envp);
-        free(c->buf);
-        return -1;
-    }
-    for (size_t i = 0; i < n_env; i++) {
-        if (strncmp(environ[i], "CSP_", 4) != 0)
-            envp[k++] = environ[i];
-    }
-    for (size_t i = 0; i < n_add; i++)
-        envp[k++] = (char *)env[i];
-    envp[k] = NULL;
-    char arg[128];
-    snprintf(arg, sizeof arg, "--child=%s", mode);
-    char prog[] = "test_runtime";
-    char *argv[] = { prog, arg, NULL };
-    int fds[2];
-    if (pipe2(fds, O_CLOEXEC) != 0) {
-        free(envp);
-        free(c->buf);
-        return -1;
-    }
-    posix_spawn_file_actions_t fa;
-    posix_spawn_file_actions_init(&fa);
-    posix_spawn_file_actions_adddup2(&fa, fds[1], 2);
-    int rc = posix_spawn(&c->pid, "/proc/self/exe", &fa, NULL, argv, envp);
-    posix_spawn_file_actions_destroy(&fa);
-    close(fds[1]);
-    free(envp);
-    if (rc != 0) {
-        close(fds[0]);
-        free(c->buf);
-        return -1;
-    }
-    c->fd = fds[0];
-    c->buf[0] = '\0';
-    return 0;
-}
-
-/* Reads the child's stderr until EOF (1), the deadline (0), or until `until`
- * appears in it (2, when until is not NULL). */
-static int child_read(child *c, int64_t deadline, const char *until)
-{
-    for (;;) {
-        if (until && strstr(c->buf, until))
-            return 2;
-        int64_t left = deadline - csp_now();
-        if (left <= 0)
-            return 0;
-        struct pollfd p = { .fd = c->fd, .events = POLLIN };
-        int pr = poll(&p, 1, (int)(left / MS) + 1);
-        if (pr <= 0)
-            continue;
-        if (c->cap - c->len < 1024) {
-            char *nb = realloc(c->buf, c->cap * 2);
-            if (!nb)
-                return 1;
-            c->buf = nb;
-            c->cap *= 2;
-        }
-        ssize_t r = read(c->fd, c->buf + c->len, c->cap - c->len - 1);
-        if (r < 0 && errno == EINTR)
-            continue;
-        if (r <= 0)
-            return 1;
-        c->len += (size_t)r;
-        c->buf[c->len] = '\0';
-    }
-}
-
-/* Collects the child's stderr and exit status; kills it after timeout_ms. */
-static void child_finish(child *c, unsigned timeout_ms, child_result *res)
-{
-    memset(res, 0, sizeof *res);
-    if (child_read(c, csp_now() + (int64_t)timeout_ms * MS, NULL) == 0) {
-        kill(c->pid, SIGKILL);
-        res->timed_out = 1;
-    }
-    close(c->fd);
-    while (waitpid(c->pid, &res->status, 0) < 0 && errno == EINTR) {
-    }
-    res->err = c->buf;
-}
-
-static int run_child(const char *mode, const char *const *env, unsigned timeout_ms, child_result *res)
-{
-    child c;
-    if (child_start(mode, env, &c) != 0)
-        return -1;
-    child_finish(&c, timeout_ms, res);
-    return 0;
-}
-
-static int exited_ok(const child_result *r)
-{
-    return !r->timed_out && WIFEXITED(r->status) && WEXITSTATUS(r->status) == 0;
-}
-
-static int aborted(const child_result *r)
+static int aborted(const csp_test_child_result *r)
 {
     return !r->timed_out && WIFSIGNALED(r->status) && WTERMSIG(r->status) == SIGABRT;
 }
 
-static void show_child(const char *mode, const child_result *r)
+static void show_child(const char *mode, const csp_test_child_result *r)
 {
     fprintf(stderr, "\nchild %s: %s, status 0x%x; its stderr:\n%s\n", mode,
             r->timed_out ? "timed out" : WIFSIGNALED(r->status) ? "killed by a signal" : "exited", r->status,
@@ -228,13 +92,6 @@ static const char *find_ci(const char *hay, const char *needle)
     }
     return NULL;
 }
-
-#define CHILD_CHECK(c) do { \
-        if (!(c)) { \
-            fprintf(stderr, "%s:%d: child check failed: %s\n", __FILE__, __LINE__, #c); \
-            exit(1); \
-        } \
-    } while (0)
 
 /* The goroutines the children leave blocked, at known spawn sites. */
 static void block_forever_fn(void *p)
@@ -379,7 +236,7 @@ static int child_leaks(void)
     CHILD_CHECK(spawn_leak(c) == 0);
     size_t one = 1;
     CHILD_CHECK(csp_test_wait_until(blocked_is, &one, 20000));
-    CHILD_CHECK(stats().goroutines == 1);
+    CHILD_CHECK(csp_test_stats().goroutines == 1);
     csp_wg_free(wg);
     fprintf(stderr, "exiting\n");
     return 0; /* c stays referenced by the blocked receive */
@@ -450,28 +307,15 @@ static int child_sleep_huge(void)
     return 3;
 }
 
-static int child_main(const char *mode)
-{
-    struct rlimit no_core = { 0, 0 };
-    setrlimit(RLIMIT_CORE, &no_core);
-    static const struct {
-        const char *name;
-        int (*fn)(void);
-    } modes[] = {
-        { "dl_recv", child_dl_recv },       { "dl_wg", child_dl_wg },
-        { "dl_select", child_dl_select },   { "dl_none", child_dl_none },
-        { "dl_after_timer", child_dl_after_timer },
-        { "leaks", child_leaks },           { "strict_send", child_strict_send },
-        { "strict_close", child_strict_close }, { "strict_wg", child_strict_wg },
-        { "nonstrict", child_nonstrict },   { "sleep_huge", child_sleep_huge },
-    };
-    for (size_t i = 0; i < sizeof modes / sizeof modes[0]; i++) {
-        if (!strcmp(mode, modes[i].name))
-            return modes[i].fn();
-    }
-    fprintf(stderr, "unknown child mode %s\n", mode);
-    return 2;
-}
+static const csp_test_child_mode child_modes[] = {
+    { "dl_recv", child_dl_recv },       { "dl_wg", child_dl_wg },
+    { "dl_select", child_dl_select },   { "dl_none", child_dl_none },
+    { "dl_after_timer", child_dl_after_timer },
+    { "leaks", child_leaks },           { "strict_send", child_strict_send },
+    { "strict_close", child_strict_close }, { "strict_wg", child_strict_wg },
+    { "nonstrict", child_nonstrict },   { "sleep_huge", child_sleep_huge },
+    { NULL, NULL },
+};
 
 /* ------------------------------------------------------------------------
  * csp_stats_get
@@ -526,11 +370,6 @@ static void park_sleep_fn(void *p)
     csp_wg_done(s->finished);
 }
 
-static void gate_fn(void *p)
-{
-    csp_recv((csp_chan *)p, NULL);
-}
-
 static int park_make(park_set *s)
 {
     memset(s, 0, sizeof *s);
@@ -579,13 +418,13 @@ static void test_stats_counts(void)
     csp_chan *gate = csp_chan_make(0, 0);
     CU_ASSERT_PTR_NOT_NULL_FATAL(gate);
     for (int i = 0; i < NBLOCK + 4; i++)
-        CSP_ASSERT_EQ(csp_go(gate_fn, gate), 0);
+        CSP_ASSERT_EQ(csp_go(csp_test_gate_fn, gate), 0);
     size_t warm = NBLOCK + 4;
     CU_ASSERT(csp_test_wait_until(blocked_is, &warm, 10000));
     csp_close(gate);
     csp_chan_release(gate);
     CU_ASSERT(csp_test_wait_until(goroutines_is, &zero, 3000)); /* quiet start */
-    csp_stats before = stats();
+    csp_stats before = csp_test_stats();
     CU_ASSERT(before.threads_idle >= 4);
     CSP_ASSERT_EQ(before.threads_idle + before.goroutines, before.threads);
     CSP_ASSERT_EQ(before.blocked, 0);
@@ -601,7 +440,7 @@ static void test_stats_counts(void)
     CSP_ASSERT_EQ(csp_go(park_sleep_fn, &s), 0);
     size_t want = NBLOCK;
     CU_ASSERT(csp_test_wait_until(blocked_is, &want, 10000));
-    csp_stats during = stats();
+    csp_stats during = csp_test_stats();
     CSP_ASSERT_EQ(during.blocked, NBLOCK); /* the sleeper is not blocked */
     CSP_ASSERT_EQ(during.goroutines, NBLOCK + 1);
     CSP_ASSERT_EQ(during.spawned, before.spawned + NBLOCK + 1);
@@ -626,7 +465,7 @@ static void test_stats_counts(void)
     /* Finished goroutines leave the count at once (well before any idle
      * thread would retire). */
     CU_ASSERT(csp_test_wait_until(goroutines_is, &zero, 3000));
-    csp_stats after = stats();
+    csp_stats after = csp_test_stats();
     CSP_ASSERT_EQ(after.blocked, 0);
     CSP_ASSERT_EQ(after.goroutines, 0);
     CSP_ASSERT_EQ(after.threads_idle, after.threads);
@@ -638,17 +477,17 @@ static void test_stats_counts(void)
 /* timers counts pending timers. */
 static void test_stats_timers(void)
 {
-    size_t base = stats().timers;
+    size_t base = csp_test_stats().timers;
     int64_t start = csp_now();
     csp_chan *t1 = csp_after(100 * MS), *t2 = csp_after(100 * MS);
     CU_ASSERT_FATAL(t1 && t2);
-    size_t pending = stats().timers;
+    size_t pending = csp_test_stats().timers;
     if (csp_now() < start + 100 * MS) /* neither can have fired yet */
         CSP_ASSERT_EQ(pending, base + 2);
     csp_ticker *tk = csp_ticker_new(CSP_SECOND);
     CU_ASSERT_PTR_NOT_NULL_FATAL(tk);
     if (csp_now() < start + 100 * MS)
-        CSP_ASSERT_EQ(stats().timers, base + 3);
+        CSP_ASSERT_EQ(csp_test_stats().timers, base + 3);
     csp_ticker_stop(tk);
     CSP_ASSERT_EQ(csp_recv(t1, NULL), 0);
     CSP_ASSERT_EQ(csp_recv(t2, NULL), 0);
@@ -781,8 +620,8 @@ static const char deadlock_msg[] = "csp: all goroutines are asleep - deadlock!";
 static void expect_deadlock(const char *mode, const char *also)
 {
     static const char *const env[] = { "CSP_DEBUG=deadlock", NULL };
-    child_result r;
-    CU_ASSERT_EQUAL_FATAL(run_child(mode, env, 20000, &r), 0);
+    csp_test_child_result r;
+    CU_ASSERT_EQUAL_FATAL(csp_test_run_child(prog, mode, env, 20000, &r), 0);
     int ok = aborted(&r) && strstr(r.err, deadlock_msg) && (!also || strstr(r.err, also));
     if (!ok)
         show_child(mode, &r);
@@ -826,11 +665,11 @@ static void test_deadlock_after_last_timer(void)
 static void test_no_deadlock_when_wakeable(void)
 {
     static const char *const env[] = { "CSP_DEBUG=deadlock", NULL };
-    child_result r;
-    CU_ASSERT_EQUAL_FATAL(run_child("dl_none", env, 20000, &r), 0);
-    if (!exited_ok(&r) || strstr(r.err, "deadlock!"))
+    csp_test_child_result r;
+    CU_ASSERT_EQUAL_FATAL(csp_test_run_child(prog, "dl_none", env, 20000, &r), 0);
+    if (!csp_test_child_ok(&r) || strstr(r.err, "deadlock!"))
         show_child("dl_none", &r);
-    CU_ASSERT(exited_ok(&r));
+    CU_ASSERT(csp_test_child_ok(&r));
     CU_ASSERT_PTR_NULL(strstr(r.err, "deadlock!"));
     CU_ASSERT_PTR_NOT_NULL(strstr(r.err, "no deadlock"));
     free(r.err);
@@ -848,24 +687,24 @@ static void test_leaks_reported_at_exit(void)
     char leak_site[512], done_site[512];
     snprintf(leak_site, sizeof leak_site, "%s:%d", __FILE__, (int)LEAK_SPAWN_LINE);
     snprintf(done_site, sizeof done_site, "%s:%d", __FILE__, (int)FINISHED_SPAWN_LINE);
-    child_result r;
-    CU_ASSERT_EQUAL_FATAL(run_child("leaks", env, 60000, &r), 0);
+    csp_test_child_result r;
+    CU_ASSERT_EQUAL_FATAL(csp_test_run_child(prog, "leaks", env, 60000, &r), 0);
     const char *after = strstr(r.err, "exiting\n"); /* the report comes at exit */
-    int ok = exited_ok(&r) && after && strstr(after, leak_site) && strstr(after, "block_forever_fn") &&
+    int ok = csp_test_child_ok(&r) && after && strstr(after, leak_site) && strstr(after, "block_forever_fn") &&
              !strstr(r.err, done_site);
     if (!ok)
         show_child("leaks", &r);
-    CU_ASSERT(exited_ok(&r));
+    CU_ASSERT(csp_test_child_ok(&r));
     CU_ASSERT_PTR_NOT_NULL_FATAL(after);
     CU_ASSERT_PTR_NOT_NULL(strstr(after, leak_site));
     CU_ASSERT_PTR_NOT_NULL(strstr(after, "block_forever_fn"));
     CU_ASSERT_PTR_NULL(strstr(r.err, done_site));
     free(r.err);
 
-    CU_ASSERT_EQUAL_FATAL(run_child("leaks", NULL, 60000, &r), 0);
-    if (!exited_ok(&r) || strstr(r.err, leak_site))
+    CU_ASSERT_EQUAL_FATAL(csp_test_run_child(prog, "leaks", NULL, 60000, &r), 0);
+    if (!csp_test_child_ok(&r) || strstr(r.err, leak_site))
         show_child("leaks (mode off)", &r);
-    CU_ASSERT(exited_ok(&r));
+    CU_ASSERT(csp_test_child_ok(&r));
     CU_ASSERT_PTR_NULL(strstr(r.err, leak_site));
     free(r.err);
 }
@@ -877,8 +716,8 @@ static void test_leaks_reported_at_exit(void)
 static void expect_strict_abort(const char *mode, const char *word1, const char *word2)
 {
     static const char *const env[] = { "CSP_DEBUG=strict", NULL };
-    child_result r;
-    CU_ASSERT_EQUAL_FATAL(run_child(mode, env, 60000, &r), 0);
+    csp_test_child_result r;
+    CU_ASSERT_EQUAL_FATAL(csp_test_run_child(prog, mode, env, 60000, &r), 0);
     int ok = aborted(&r) && find_ci(r.err, word1) && (!word2 || find_ci(r.err, word2)) &&
              !strstr(r.err, "continued");
     if (!ok)
@@ -916,11 +755,11 @@ static void test_nonstrict_returns_errors(void)
     static const char *const other[] = { "CSP_DEBUG=deadlock,leaks", NULL };
     const char *const *envs[] = { NULL, other };
     for (int i = 0; i < 2; i++) {
-        child_result r;
-        CU_ASSERT_EQUAL_FATAL(run_child("nonstrict", envs[i], 60000, &r), 0);
-        if (!exited_ok(&r))
+        csp_test_child_result r;
+        CU_ASSERT_EQUAL_FATAL(csp_test_run_child(prog, "nonstrict", envs[i], 60000, &r), 0);
+        if (!csp_test_child_ok(&r))
             show_child("nonstrict", &r);
-        CU_ASSERT(exited_ok(&r));
+        CU_ASSERT(csp_test_child_ok(&r));
         CU_ASSERT_PTR_NOT_NULL(strstr(r.err, "no abort"));
         free(r.err);
     }
@@ -1097,9 +936,9 @@ static long long proc_cpu_ticks(pid_t pid)
  * and does not spin the CPU (now + ns must not overflow). */
 static void test_sleep_huge(void)
 {
-    child c;
-    CU_ASSERT_EQUAL_FATAL(child_start("sleep_huge", NULL, &c), 0);
-    CSP_ASSERT_EQ(child_read(&c, csp_now() + 30 * CSP_SECOND, "sleeping\n"), 2);
+    csp_test_child c;
+    CU_ASSERT_EQUAL_FATAL(csp_test_child_start(prog, "sleep_huge", NULL, &c), 0);
+    CSP_ASSERT_EQ(csp_test_child_read(&c, csp_now() + 30 * CSP_SECOND, "sleeping\n"), 2);
     long long cpu0 = proc_cpu_ticks(c.pid);
     /* A bounded wait for an exit that must not happen. */
     reaped rp = { c.pid, 0, 0 };
@@ -1113,8 +952,8 @@ static void test_sleep_huge(void)
         CU_ASSERT(cpu0 >= 0 && cpu1 >= 0 && cpu1 - cpu0 <= hz / 10); /* asleep, not spinning */
         kill(c.pid, SIGKILL);
     }
-    child_result r;
-    child_finish(&c, 30000, &r);
+    csp_test_child_result r;
+    csp_test_child_finish(&c, 30000, &r);
     if (exited) {
         r.status = rp.status; /* reaped above */
         show_child("sleep_huge", &r);
@@ -1275,14 +1114,7 @@ static const csp_test tests[] = {
     { NULL, NULL },
 };
 
-static const csp_suite suites[] = {
-    { "runtime", tests },
-    { NULL, NULL },
-};
-
 int main(int argc, char **argv)
 {
-    if (argc > 1 && strncmp(argv[1], "--child=", 8) == 0)
-        return child_main(argv[1] + 8);
-    return csp_test_main(argc, argv, suites, 120);
+    return csp_test_run(argc, argv, "runtime", tests, child_modes, 120);
 }

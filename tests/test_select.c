@@ -14,69 +14,15 @@
 #include <stdlib.h>
 #include <string.h>
 
-#if defined(__SANITIZE_THREAD__)
-#define UNDER_TSAN 1
-#elif defined(__has_feature)
-#if __has_feature(thread_sanitizer)
-#define UNDER_TSAN 1
-#endif
-#endif
-#ifndef UNDER_TSAN
-#define UNDER_TSAN 0
-#endif
-
 enum { TIMEOUT_SECONDS = 60, WAIT_MS = 10000, QUIET_MS = 50 };
 
 /* ------------------------------------------------------------------------
  * Helpers
  * ------------------------------------------------------------------------ */
 
-static int cond_blocked(void *ctx)
-{
-    csp_stats s;
-    csp_stats_get(&s);
-    return s.blocked >= *(size_t *)ctx;
-}
-
-static int wait_blocked(size_t n)
-{
-    return csp_test_wait_until(cond_blocked, &n, WAIT_MS);
-}
-
-static int cond_quiet(void *ctx)
-{
-    (void)ctx;
-    csp_stats s;
-    csp_stats_get(&s);
-    return s.goroutines == 0 && s.blocked == 0;
-}
-
-static void wait_quiet(void)
-{
-    int ok = csp_test_wait_until(cond_quiet, NULL, WAIT_MS);
-    CU_ASSERT(ok);
-    if (!ok)
-        csp_dump(stderr);
-}
-
-static int cond_flag(void *ctx)
-{
-    return atomic_load((atomic_int *)ctx) != 0;
-}
-
-static int wait_flag(atomic_int *f)
-{
-    return csp_test_wait_until(cond_flag, f, WAIT_MS);
-}
-
-static int cond_zero(void *ctx)
-{
-    return atomic_load((atomic_int *)ctx) <= 0;
-}
-
 static int wait_zero(atomic_int *c)
 {
-    return csp_test_wait_until(cond_zero, c, 30000);
+    return csp_test_wait_until(csp_test_count_zero, c, 30000);
 }
 
 static csp_chan *mk(size_t elem, size_t cap)
@@ -200,7 +146,7 @@ static void test_null_cases_blocked_select(void)
 {
     static selector s;
     static int got, x;
-    wait_quiet();
+    csp_test_wait_quiet(WAIT_MS);
     csp_chan *a = mk(sizeof(int), 0);
     got = -1;
     s.cases[0] = csp_case_send(NULL, &x);
@@ -210,10 +156,10 @@ static void test_null_cases_blocked_select(void)
     s.timeout = -1;
     atomic_store(&s.done, 0);
     CSP_ASSERT_EQ(csp_go(selector_fn, &s), 0);
-    CU_ASSERT(wait_blocked(1));
+    CU_ASSERT(csp_test_wait_blocked(1, WAIT_MS));
     int v = 31;
     CSP_ASSERT_EQ(csp_send(a, &v), 0);
-    CU_ASSERT(wait_flag(&s.done));
+    CU_ASSERT(csp_test_wait_flag(&s.done, WAIT_MS));
     CSP_ASSERT_EQ(s.rc, 1);
     CSP_ASSERT_EQ(got, 31);
     csp_chan_release(a);
@@ -249,7 +195,7 @@ static void test_select_try_ready_and_not(void)
 {
     static selector s;
     static int sv;
-    wait_quiet();
+    csp_test_wait_quiet(WAIT_MS);
     csp_chan *b = mk(sizeof(int), 1), *u = mk(sizeof(int), 0);
     int got = -1, v = 4;
 
@@ -279,12 +225,12 @@ static void test_select_try_ready_and_not(void)
     s.timeout = -1;
     atomic_store(&s.done, 0);
     CSP_ASSERT_EQ(csp_go(selector_fn, &s), 0);
-    CU_ASSERT(wait_blocked(1));
+    CU_ASSERT(csp_test_wait_blocked(1, WAIT_MS));
     got = -1;
     csp_case r1[2] = { csp_case_recv(b, &w), csp_case_recv(u, &got) };
     CSP_ASSERT_EQ(csp_select_try(r1, 2), 1);
     CSP_ASSERT_EQ(got, 66);
-    CU_ASSERT(wait_flag(&s.done));
+    CU_ASSERT(csp_test_wait_flag(&s.done, WAIT_MS));
     CSP_ASSERT_EQ(s.rc, 0);
 
     /* A receiver blocked on it makes a send case ready. */
@@ -292,11 +238,11 @@ static void test_select_try_ready_and_not(void)
     s.cases[0] = csp_case_recv(u, &sv);
     atomic_store(&s.done, 0);
     CSP_ASSERT_EQ(csp_go(selector_fn, &s), 0);
-    CU_ASSERT(wait_blocked(1));
+    CU_ASSERT(csp_test_wait_blocked(1, WAIT_MS));
     v = 77;
     csp_case s1[2] = { csp_case_recv(b, &w), csp_case_send(u, &v) };
     CSP_ASSERT_EQ(csp_select_try(s1, 2), 1);
-    CU_ASSERT(wait_flag(&s.done));
+    CU_ASSERT(csp_test_wait_flag(&s.done, WAIT_MS));
     CSP_ASSERT_EQ(s.rc, 0);
     CSP_ASSERT_EQ(sv, 77);
     csp_chan_release(b);
@@ -334,7 +280,7 @@ static void test_select_timeout_case_ready_in_time(void)
 {
     static selector s;
     static int got;
-    wait_quiet();
+    csp_test_wait_quiet(WAIT_MS);
     csp_chan *a = mk(sizeof(int), 0), *c = mk(sizeof(int), 0);
     got = -1;
     s.cases[0] = csp_case_recv(c, &got);
@@ -343,10 +289,10 @@ static void test_select_timeout_case_ready_in_time(void)
     s.timeout = 20 * CSP_SECOND; /* far beyond the test's own time */
     atomic_store(&s.done, 0);
     CSP_ASSERT_EQ(csp_go(selector_fn, &s), 0);
-    CU_ASSERT(wait_blocked(1));
+    CU_ASSERT(csp_test_wait_blocked(1, WAIT_MS));
     int v = 8;
     CSP_ASSERT_EQ(csp_send(a, &v), 0);
-    CU_ASSERT(wait_flag(&s.done));
+    CU_ASSERT(csp_test_wait_flag(&s.done, WAIT_MS));
     CSP_ASSERT_EQ(s.rc, 1);
     CSP_ASSERT_EQ(got, 8);
 
@@ -354,9 +300,9 @@ static void test_select_timeout_case_ready_in_time(void)
     got = -1;
     atomic_store(&s.done, 0);
     CSP_ASSERT_EQ(csp_go(selector_fn, &s), 0);
-    CU_ASSERT(wait_blocked(1));
+    CU_ASSERT(csp_test_wait_blocked(1, WAIT_MS));
     CSP_ASSERT_EQ(csp_close(c), 0);
-    CU_ASSERT(wait_flag(&s.done));
+    CU_ASSERT(csp_test_wait_flag(&s.done, WAIT_MS));
     CSP_ASSERT_EQ(s.rc, 0);
     CSP_ASSERT_EQ(s.cases[0].err, CSP_ECLOSED);
     CSP_ASSERT_EQ(got, 0);
@@ -380,7 +326,7 @@ static void test_select_timeout_huge(void)
 {
     static selector s;
     static int got;
-    wait_quiet();
+    csp_test_wait_quiet(WAIT_MS);
     csp_chan *a = mk(sizeof(int), 0);
     got = -1;
     s.cases[0] = csp_case_recv(a, &got);
@@ -388,11 +334,11 @@ static void test_select_timeout_huge(void)
     s.timeout = INT64_MAX;
     atomic_store(&s.done, 0);
     CSP_ASSERT_EQ(csp_go(selector_fn, &s), 0);
-    CU_ASSERT(wait_blocked(1));
-    CU_ASSERT(!csp_test_wait_until(cond_flag, &s.done, QUIET_MS));
+    CU_ASSERT(csp_test_wait_blocked(1, WAIT_MS));
+    CU_ASSERT(!csp_test_wait_until(csp_test_flag_set, &s.done, QUIET_MS));
     int v = 4;
     CSP_ASSERT_EQ(csp_send(a, &v), 0);
-    CU_ASSERT(wait_flag(&s.done));
+    CU_ASSERT(csp_test_wait_flag(&s.done, WAIT_MS));
     CSP_ASSERT_EQ(s.rc, 0);
     CSP_ASSERT_EQ(got, 4);
     /* Ready at once: returned at once. */
@@ -452,7 +398,7 @@ static void test_duplicate_channel_unbuffered(void)
 {
     static selector s;
     static int sv, rv;
-    wait_quiet();
+    csp_test_wait_quiet(WAIT_MS);
     csp_chan *u = mk(sizeof(int), 0);
     for (int round = 0; round < 2; round++) {
         sv = 50 + round;
@@ -464,19 +410,19 @@ static void test_duplicate_channel_unbuffered(void)
         s.timeout = -1;
         atomic_store(&s.done, 0);
         CSP_ASSERT_EQ(csp_go(selector_fn, &s), 0);
-        CU_ASSERT(wait_blocked(1));
-        CU_ASSERT(!csp_test_wait_until(cond_flag, &s.done, QUIET_MS));
+        CU_ASSERT(csp_test_wait_blocked(1, WAIT_MS));
+        CU_ASSERT(!csp_test_wait_until(csp_test_flag_set, &s.done, QUIET_MS));
         int v = -1;
         if (round == 0) {
             CSP_ASSERT_EQ(csp_recv(u, &v), 0);
             CSP_ASSERT_EQ(v, 50);
-            CU_ASSERT(wait_flag(&s.done));
+            CU_ASSERT(csp_test_wait_flag(&s.done, WAIT_MS));
             CU_ASSERT(s.rc == 0 || s.rc == 2);
             CSP_ASSERT_EQ(rv, -1);
         } else {
             v = 99;
             CSP_ASSERT_EQ(csp_send(u, &v), 0);
-            CU_ASSERT(wait_flag(&s.done));
+            CU_ASSERT(csp_test_wait_flag(&s.done, WAIT_MS));
             CSP_ASSERT_EQ(s.rc, 1);
             CSP_ASSERT_EQ(rv, 99);
         }
@@ -599,7 +545,7 @@ static void test_blocked_select_woken(void)
 {
     static selector s;
     static int ra, rb, sc;
-    wait_quiet();
+    csp_test_wait_quiet(WAIT_MS);
     for (int variant = 0; variant < 4; variant++) {
         csp_chan *a = mk(sizeof(int), 0), *b = mk(sizeof(int), 0), *c = mk(sizeof(int), 0);
         ra = rb = -1;
@@ -613,8 +559,8 @@ static void test_blocked_select_woken(void)
             s.cases[i].err = 777;
         atomic_store(&s.done, 0);
         CSP_ASSERT_EQ(csp_go(selector_fn, &s), 0);
-        CU_ASSERT(wait_blocked(1));
-        CU_ASSERT(!csp_test_wait_until(cond_flag, &s.done, QUIET_MS));
+        CU_ASSERT(csp_test_wait_blocked(1, WAIT_MS));
+        CU_ASSERT(!csp_test_wait_until(csp_test_flag_set, &s.done, QUIET_MS));
         int v = 200 + variant, want;
         switch (variant) {
         case 0: /* a send on b */
@@ -632,7 +578,7 @@ static void test_blocked_select_woken(void)
             want = 0;
             break;
         }
-        CU_ASSERT(wait_flag(&s.done));
+        CU_ASSERT(csp_test_wait_flag(&s.done, WAIT_MS));
         CSP_ASSERT_EQ(s.rc, want);
         if (s.rc >= 0 && s.rc < 3)
             CSP_ASSERT_EQ(s.cases[s.rc].err, variant == 2 ? CSP_ECLOSED : 0);
@@ -791,15 +737,6 @@ typedef struct cta_arg {
     int idx;
 } cta_arg;
 
-static uint32_t xorshift(uint32_t *s)
-{
-    uint32_t x = *s;
-    x ^= x << 13;
-    x ^= x >> 17;
-    x ^= x << 5;
-    return *s = x;
-}
-
 static void cta_producer(void *p)
 {
     cta_arg *a = p;
@@ -807,8 +744,8 @@ static void cta_producer(void *p)
     uint32_t rng = 0x9E3779B9u * (uint32_t)(a->idx + 1);
     for (int i = 0; i < c->per_producer; i++) {
         int v = a->idx * c->per_producer + i;
-        if (xorshift(&rng) % 2) {
-            if (csp_send(c->ch[xorshift(&rng) % CTA_CHANS], &v) != 0)
+        if (csp_test_xorshift(&rng) % 2) {
+            if (csp_send(c->ch[csp_test_xorshift(&rng) % CTA_CHANS], &v) != 0)
                 atomic_fetch_add(&c->bad, 1);
         } else {
             csp_case cs[CTA_CHANS];
@@ -839,9 +776,9 @@ static void cta_consumer(void *p)
     uint32_t rng = 0x85EBCA6Bu * (uint32_t)(a->idx + 7);
     while (atomic_load(&c->received) < c->total) {
         int v = -1;
-        unsigned op = xorshift(&rng) % 3;
+        unsigned op = csp_test_xorshift(&rng) % 3;
         if (op == 0) {
-            int rc = csp_tryrecv(c->ch[xorshift(&rng) % CTA_CHANS], &v);
+            int rc = csp_tryrecv(c->ch[csp_test_xorshift(&rng) % CTA_CHANS], &v);
             if (rc == 0)
                 cta_take(c, v);
             else if (rc != CSP_EAGAIN)
@@ -963,7 +900,7 @@ static void bigsel_fn(void *p)
 static void test_many_cases(void)
 {
     static bigsel bs;
-    wait_quiet();
+    csp_test_wait_quiet(WAIT_MS);
     csp_chan *ch[BIG];
     for (int i = 0; i < BIG; i++)
         ch[i] = mk(sizeof(int), 1);
@@ -994,10 +931,10 @@ static void test_many_cases(void)
     bs.vals[30] = 3030; /* what case 30 (a send) would send */
     atomic_store(&bs.done, 0);
     CSP_ASSERT_EQ(csp_go(bigsel_fn, &bs), 0);
-    CU_ASSERT(wait_blocked(1));
+    CU_ASSERT(csp_test_wait_blocked(1, WAIT_MS));
     v = 3131;
     CSP_ASSERT_EQ(csp_send(u[31], &v), 0);
-    CU_ASSERT(wait_flag(&bs.done));
+    CU_ASSERT(csp_test_wait_flag(&bs.done, WAIT_MS));
     CSP_ASSERT_EQ(bs.rc, 31);
     CSP_ASSERT_EQ(bs.vals[31], 3131);
     int x = 0, stray = 0;
@@ -1080,12 +1017,7 @@ static const csp_test tests[] = {
     { NULL, NULL },
 };
 
-static const csp_suite suites[] = {
-    { "select", tests },
-    { NULL, NULL },
-};
-
 int main(int argc, char **argv)
 {
-    return csp_test_main(argc, argv, suites, TIMEOUT_SECONDS);
+    return csp_test_run(argc, argv, "select", tests, NULL, TIMEOUT_SECONDS);
 }

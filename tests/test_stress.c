@@ -22,17 +22,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#if defined(__SANITIZE_THREAD__)
-#define UNDER_TSAN 1
-#elif defined(__has_feature)
-#if __has_feature(thread_sanitizer)
-#define UNDER_TSAN 1
-#endif
-#endif
-#ifndef UNDER_TSAN
-#define UNDER_TSAN 0
-#endif
-
 enum {
     TIMEOUT_SECONDS = 120,
     NG = 24,             /* goroutines */
@@ -64,15 +53,6 @@ static item make_item(uint32_t id)
     return it;
 }
 
-static int all_bytes(const void *p, size_t n, unsigned char b)
-{
-    const unsigned char *q = p;
-    for (size_t i = 0; i < n; i++)
-        if (q[i] != b)
-            return 0;
-    return 1;
-}
-
 /* ------------------------------------------------------------------------
  * Shared state
  * ------------------------------------------------------------------------ */
@@ -87,20 +67,11 @@ static atomic_long n_corrupt, n_unknown, n_extra_case, n_bad_rc, n_closes;
 static atomic_long n_ops, n_sent, n_received;
 static atomic_int running;
 
-static uint32_t xorshift(uint32_t *s)
-{
-    uint32_t x = *s;
-    x ^= x << 13;
-    x ^= x >> 17;
-    x ^= x << 5;
-    return *s = x;
-}
-
 /* A value taken off a channel (rc 0) or a CSP_ECLOSED zero-fill. */
 static void received(const item *it, int rc)
 {
     if (rc == CSP_ECLOSED) {
-        if (!all_bytes(it, sizeof *it, 0))
+        if (!csp_test_all_bytes(it, sizeof *it, 0))
             atomic_fetch_add(&n_corrupt, 1);
         return;
     }
@@ -146,9 +117,9 @@ static void do_select(int g, uint32_t *rng, int mode)
     csp_case cs[MAXCASES];
     item vals[MAXCASES];
     uint32_t ids[MAXCASES];
-    int n = 1 + (int)(xorshift(rng) % MAXCASES);
+    int n = 1 + (int)(csp_test_xorshift(rng) % MAXCASES);
     for (int k = 0; k < n; k++) {
-        uint32_t r = xorshift(rng);
+        uint32_t r = csp_test_xorshift(rng);
         /* NULL cases are never chosen; a blocking select keeps case 0 live
          * (all NULL would be Go's select {}, which blocks forever). */
         csp_chan *ch = r % 16 == 0 && (k > 0 || mode != 0) ? NULL : chans[(r >> 4) % NCHAN];
@@ -168,7 +139,7 @@ static void do_select(int g, uint32_t *rng, int mode)
     else if (mode == 1)
         rc = csp_select_try(cs, (size_t)n);
     else
-        rc = csp_select_timeout(cs, (size_t)n, (int64_t)(xorshift(rng) % 2000) * CSP_MICROSECOND);
+        rc = csp_select_timeout(cs, (size_t)n, (int64_t)(csp_test_xorshift(rng) % 2000) * CSP_MICROSECOND);
 
     if (rc < 0 && rc != CSP_EAGAIN && rc != CSP_ETIMEDOUT) {
         atomic_fetch_add(&n_bad_rc, 1);
@@ -191,7 +162,7 @@ static void do_select(int g, uint32_t *rng, int mode)
         /* Not chosen: its send did not happen, its buffer is untouched. */
         if (cs[k].op == CSP_OP_SEND)
             sent(ids[k], CSP_EAGAIN);
-        else if (!all_bytes(&vals[k], sizeof vals[k], 0xAA))
+        else if (!csp_test_all_bytes(&vals[k], sizeof vals[k], 0xAA))
             atomic_fetch_add(&n_extra_case, 1);
     }
 }
@@ -201,7 +172,7 @@ static void worker(void *p)
     int g = (int)(intptr_t)p;
     uint32_t rng = 0x12345u + 0x9E3779B9u * (uint32_t)(g + 1);
     while (csp_now() < deadline && next_id[g] + MAXCASES <= MAXPER) {
-        uint32_t r = xorshift(&rng);
+        uint32_t r = csp_test_xorshift(&rng);
         csp_chan *ch = chans[(r >> 8) % NCHAN];
         unsigned op = r % 1000;
         atomic_fetch_add_explicit(&n_ops, 1, memory_order_relaxed);
@@ -222,7 +193,7 @@ static void worker(void *p)
             memset(&it, 0xAA, sizeof it);
             int rc = csp_tryrecv(ch, &it);
             if (rc == CSP_EAGAIN) {
-                if (!all_bytes(&it, sizeof it, 0xAA))
+                if (!csp_test_all_bytes(&it, sizeof it, 0xAA))
                     atomic_fetch_add(&n_corrupt, 1);
             } else {
                 received(&it, rc);
@@ -233,7 +204,7 @@ static void worker(void *p)
             do_select(g, &rng, 1);
         } else if (op < 999) {
             do_select(g, &rng, 2);
-        } else if (xorshift(&rng) % 8 == 0 && csp_now() >= close_after) {
+        } else if (csp_test_xorshift(&rng) % 8 == 0 && csp_now() >= close_after) {
             /* rare: close one of the closable channels (maybe again) */
             int rc = csp_close(chans[FIRST_CLOSABLE + (int)(r >> 20) % (NCHAN - FIRST_CLOSABLE)]);
             if (rc == 0)
@@ -474,12 +445,7 @@ static const csp_test tests[] = {
     { NULL, NULL },
 };
 
-static const csp_suite suites[] = {
-    { "stress", tests },
-    { NULL, NULL },
-};
-
 int main(int argc, char **argv)
 {
-    return csp_test_main(argc, argv, suites, TIMEOUT_SECONDS);
+    return csp_test_run(argc, argv, "stress", tests, NULL, TIMEOUT_SECONDS);
 }

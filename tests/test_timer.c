@@ -20,50 +20,19 @@
 
 #include <csp.h>
 #include <errno.h>
-#include <fcntl.h>
-#include <poll.h>
-#include <signal.h>
-#include <spawn.h>
 #include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/resource.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
 #define MS CSP_MILLISECOND
 
-extern char **environ;
+static const char prog[] = "test_timer"; /* argv[0] of its children */
 
 /* ------------------------------------------------------------------------
  * Helpers
  * ------------------------------------------------------------------------ */
-
-/* The process's OS thread count, from /proc/self/status. */
-static long proc_threads(void)
-{
-    FILE *f = fopen("/proc/self/status", "r");
-    long n = -1;
-    char line[256];
-    if (!f)
-        return -1;
-    while (fgets(line, sizeof line, f)) {
-        if (sscanf(line, "Threads: %ld", &n) == 1)
-            break;
-    }
-    fclose(f);
-    return n;
-}
-
-static csp_stats stats(void)
-{
-    csp_stats s;
-    memset(&s, 0xff, sizeof s);
-    csp_stats_get(&s);
-    return s;
-}
 
 /* Receives one value from ch, waiting at most `bound`; the select's result
  * (0 when received, CSP_ETIMEDOUT when nothing came). err gets the case's. */
@@ -99,118 +68,12 @@ static int any_has_value(void *p)
 
 static int timers_back_to(void *p)
 {
-    return stats().timers == *(size_t *)p;
+    return csp_test_stats().timers == *(size_t *)p;
 }
 
 /* ------------------------------------------------------------------------
- * Children: run this program again with --child=MODE and capture stderr
+ * Children: run this program again with --child=MODE
  * ------------------------------------------------------------------------ */
-
-typedef struct child_result {
-    int status;    /* waitpid status */
-    int timed_out; /* killed after the bound */
-    char *err;     /* captured stderr, NUL-terminated */
-} child_result;
-
-/* Runs the child; env are extra NAME=VALUE entries (every CSP_* variable of
- * ours is dropped first). Returns 0 when it ran (see res), -1 otherwise. */
-static int run_child(const char *mode, const char *const *env, unsigned timeout_ms, child_result *res)
-{
-    memset(res, 0, sizeof *res);
-    size_t n_env = 0, n_add = 0, k = 0;
-    while (environ[n_env])
-        n_env++;
-    while (env && env[n_add])
-        n_add++;
-    char **envp = calloc(n_env + n_add + 1, sizeof *envp);
-    if (!envp)
-        return -1;
-    for (size_t i = 0; i < n_env; i++) {
-        if (strncmp(environ[i], "CSP_", 4) != 0)
-            envp[k++] = environ[i];
-    }
-    for (size_t i = 0; i < n_add; i++)
-        envp[k++] = (char *)env[i];
-    envp[k] = NULL;
-    char arg[128];
-    snprintf(arg, sizeof arg, "--child=%s", mode);
-    char prog[] = "test_timer";
-    char *argv[] = { prog, arg, NULL };
-    int fds[2];
-    if (pipe2(fds, O_CLOEXEC) != 0) {
-        free(envp);
-        return -1;
-    }
-    posix_spawn_file_actions_t fa;
-    posix_spawn_file_actions_init(&fa);
-    posix_spawn_file_actions_adddup2(&fa, fds[1], 2);
-    pid_t pid;
-    int rc = posix_spawn(&pid, "/proc/self/exe", &fa, NULL, argv, envp);
-    posix_spawn_file_actions_destroy(&fa);
-    close(fds[1]);
-    free(envp);
-    if (rc != 0) {
-        close(fds[0]);
-        return -1;
-    }
-    size_t cap = 4096, len = 0;
-    char *buf = malloc(cap);
-    int64_t deadline = csp_now() + (int64_t)timeout_ms * MS;
-    for (;;) {
-        int64_t left = deadline - csp_now();
-        if (left <= 0) {
-            kill(pid, SIGKILL);
-            res->timed_out = 1;
-            break;
-        }
-        struct pollfd p = { .fd = fds[0], .events = POLLIN };
-        int pr = poll(&p, 1, (int)(left / MS) + 1);
-        if (pr <= 0)
-            continue;
-        if (cap - len < 1024) {
-            char *nb = realloc(buf, cap * 2);
-            if (!nb)
-                break;
-            buf = nb;
-            cap *= 2;
-        }
-        ssize_t r = read(fds[0], buf + len, cap - len - 1);
-        if (r < 0 && errno == EINTR)
-            continue;
-        if (r <= 0)
-            break;
-        len += (size_t)r;
-    }
-    buf[len] = '\0';
-    res->err = buf;
-    close(fds[0]);
-    while (waitpid(pid, &res->status, 0) < 0 && errno == EINTR) {
-    }
-    return 0;
-}
-
-/* Asserts the child exited normally with status 0; shows its stderr if not. */
-static void assert_child_ok(const char *mode, const char *const *env, unsigned timeout_ms)
-{
-    child_result r;
-    int rc = run_child(mode, env, timeout_ms, &r);
-    CU_ASSERT_EQUAL_FATAL(rc, 0);
-    int ok = !r.timed_out && WIFEXITED(r.status) && WEXITSTATUS(r.status) == 0;
-    if (!ok)
-        fprintf(stderr, "\nchild %s: %s, status 0x%x; its stderr:\n%s\n", mode,
-                r.timed_out ? "timed out" : "failed", r.status, r.err);
-    CU_ASSERT_FALSE(r.timed_out);
-    CU_ASSERT_TRUE(WIFEXITED(r.status));
-    CSP_ASSERT_EQ(WIFEXITED(r.status) ? WEXITSTATUS(r.status) : -1, 0);
-    free(r.err);
-}
-
-#define CHILD_CHECK(c) do { \
-        if (!(c)) { \
-            fprintf(stderr, "%s:%d: child check failed: %s\n", __FILE__, __LINE__, #c); \
-            exit(1); \
-        } \
-    } while (0)
 
 /* --child=after_huge: a timer whose deadline overflows int64_t (now + ns) must
  * not fire early, and the timer thread must keep serving other timers. */
@@ -257,18 +120,6 @@ static int child_ticker_huge(void)
     csp_chan_release(c);
     csp_ticker_stop(t1);
     return 0;
-}
-
-static int child_main(const char *mode)
-{
-    struct rlimit no_core = { 0, 0 };
-    setrlimit(RLIMIT_CORE, &no_core);
-    if (!strcmp(mode, "after_huge"))
-        return child_after_huge();
-    if (!strcmp(mode, "ticker_huge"))
-        return child_ticker_huge();
-    fprintf(stderr, "unknown child mode %s\n", mode);
-    return 2;
 }
 
 /* ------------------------------------------------------------------------
@@ -335,8 +186,8 @@ static void test_many_timers_one_thread(void)
     int64_t *start = calloc(N, sizeof *start), *delay = calloc(N, sizeof *delay);
     CU_ASSERT_FATAL(ch && start && delay);
     unsigned seed = 12345;
-    csp_stats before = stats();
-    long threads_before = proc_threads();
+    csp_stats before = csp_test_stats();
+    long threads_before = csp_test_os_threads();
     CU_ASSERT(threads_before > 0);
     for (int i = 0; i < N; i++) {
         delay[i] = (1 + rand_r(&seed) % 50) * MS;
@@ -345,8 +196,8 @@ static void test_many_timers_one_thread(void)
         CU_ASSERT_PTR_NOT_NULL_FATAL(ch[i]);
     }
     /* Sample while most are pending. */
-    long threads_max = proc_threads();
-    csp_stats during = stats();
+    long threads_max = csp_test_os_threads();
+    csp_stats during = csp_test_stats();
     CU_ASSERT(during.timers > 0); /* the last ones created are still pending... */
     CU_ASSERT(during.timers <= before.timers + N);
     int fired = 0;
@@ -363,7 +214,7 @@ static void test_many_timers_one_thread(void)
             fired++;
         }
         if (i == N / 4 || i == N / 2) {
-            long t = proc_threads();
+            long t = csp_test_os_threads();
             if (t > threads_max)
                 threads_max = t;
         }
@@ -373,7 +224,7 @@ static void test_many_timers_one_thread(void)
     if (threads_max > threads_before + 2)
         fprintf(stderr, "threads: %ld before, %ld with %d timers pending\n", threads_before, threads_max, N);
     CU_ASSERT(threads_max <= threads_before + 2);
-    csp_stats after = stats();
+    csp_stats after = csp_test_stats();
     CU_ASSERT(during.threads <= before.threads); /* timers take no pool thread */
     CU_ASSERT(after.threads <= before.threads);
     /* None fires twice. */
@@ -396,14 +247,14 @@ static void test_stats_count_pending_timers(void)
 {
     enum { N = 10 };
     const int64_t d = 150 * MS;
-    size_t base = stats().timers;
+    size_t base = csp_test_stats().timers;
     csp_chan *ch[N];
     int64_t first = csp_now();
     for (int i = 0; i < N; i++) {
         ch[i] = csp_after(d);
         CU_ASSERT_PTR_NOT_NULL_FATAL(ch[i]);
     }
-    size_t pending = stats().timers;
+    size_t pending = csp_test_stats().timers;
     if (csp_now() < first + d) /* none can have fired: timers are never early */
         CSP_ASSERT_EQ(pending, base + N);
     else
@@ -413,14 +264,14 @@ static void test_stats_count_pending_timers(void)
         csp_chan_release(ch[i]);
     }
     CU_ASSERT(csp_test_wait_until(timers_back_to, &base, 5000));
-    CSP_ASSERT_EQ(stats().timers, base);
+    CSP_ASSERT_EQ(csp_test_stats().timers, base);
 
     /* A ticker is pending until stopped. */
     csp_ticker *tk = csp_ticker_new(CSP_SECOND);
     CU_ASSERT_PTR_NOT_NULL_FATAL(tk);
-    CSP_ASSERT_EQ(stats().timers, base + 1);
+    CSP_ASSERT_EQ(csp_test_stats().timers, base + 1);
     csp_ticker_stop(tk);
-    CSP_ASSERT_EQ(stats().timers, base);
+    CSP_ASSERT_EQ(csp_test_stats().timers, base);
 
     /* A timer released before it fires still fires and leaves the count. */
     csp_chan *c = csp_after(5 * MS);
@@ -558,18 +409,13 @@ static int ctx_done(void *p)
     return atomic_load(&((stop_ctx *)p)->done);
 }
 
-static int blocked_at_least(void *p)
-{
-    return stats().blocked >= *(size_t *)p;
-}
-
 /* csp_ticker_stop stops the ticks, and does not close the channel: its
  * receivers never see CSP_ECLOSED (checked before and, with a reference of
  * our own, after the stop). */
 static void test_ticker_stop(void)
 {
     const int64_t period = 5 * MS;
-    size_t base = stats().timers;
+    size_t base = csp_test_stats().timers;
     csp_ticker *tk = csp_ticker_new(period);
     CU_ASSERT_PTR_NOT_NULL_FATAL(tk);
     csp_chan *ch = csp_chan_retain(csp_ticker_chan(tk)); /* outlives the stop */
@@ -582,7 +428,7 @@ static void test_ticker_stop(void)
         CU_ASSERT(r == 0 || r == CSP_EAGAIN);
     }
     csp_ticker_stop(tk);
-    CSP_ASSERT_EQ(stats().timers, base);
+    CSP_ASSERT_EQ(csp_test_stats().timers, base);
     int64_t v;
     int r = csp_tryrecv(ch, &v); /* a tick may have been buffered before the stop */
     CU_ASSERT(r == 0 || r == CSP_EAGAIN);
@@ -592,12 +438,12 @@ static void test_ticker_stop(void)
 
     /* A receiver blocked on the stopped ticker's channel stays blocked (no
      * tick, no close) until we send it something ourselves. */
-    csp_stats s0 = stats();
+    csp_stats s0 = csp_test_stats();
     stop_ctx c = { .ch = ch, .err = 1 };
     atomic_init(&c.done, 0);
     CSP_ASSERT_EQ(csp_go(recv_into_ctx, &c), 0);
     size_t want = s0.blocked + 1;
-    CU_ASSERT(csp_test_wait_until(blocked_at_least, &want, 10000));
+    CU_ASSERT(csp_test_wait_until(csp_test_blocked_at_least, &want, 10000));
     CU_ASSERT_FALSE(csp_test_wait_until(ctx_done, &c, 30));
     int64_t sentinel = -42;
     csp_case snd = csp_case_send(ch, &sentinel); /* bounded: the buffer may hold a stray tick */
@@ -613,7 +459,7 @@ static void test_ticker_stop(void)
     tk = csp_ticker_new(CSP_SECOND);
     CU_ASSERT_PTR_NOT_NULL_FATAL(tk);
     csp_ticker_stop(tk);
-    CSP_ASSERT_EQ(stats().timers, base);
+    CSP_ASSERT_EQ(csp_test_stats().timers, base);
 }
 
 /* A period of 0 or less is EINVAL. */
@@ -734,12 +580,12 @@ static void test_select_timer_and_channel(void)
 
 static void test_after_huge_not_early(void)
 {
-    assert_child_ok("after_huge", NULL, 20000);
+    csp_test_assert_child_ok(prog, "after_huge", NULL, 20000);
 }
 
 static void test_ticker_huge_not_early(void)
 {
-    assert_child_ok("ticker_huge", NULL, 20000);
+    csp_test_assert_child_ok(prog, "ticker_huge", NULL, 20000);
 }
 
 static const csp_test tests[] = {
@@ -758,14 +604,13 @@ static const csp_test tests[] = {
     { NULL, NULL },
 };
 
-static const csp_suite suites[] = {
-    { "timer", tests },
+static const csp_test_child_mode child_modes[] = {
+    { "after_huge", child_after_huge },
+    { "ticker_huge", child_ticker_huge },
     { NULL, NULL },
 };
 
 int main(int argc, char **argv)
 {
-    if (argc > 1 && strncmp(argv[1], "--child=", 8) == 0)
-        return child_main(argv[1] + 8);
-    return csp_test_main(argc, argv, suites, 60);
+    return csp_test_run(argc, argv, "timer", tests, child_modes, 60);
 }

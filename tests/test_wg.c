@@ -18,7 +18,6 @@
 
 #include <csp.h>
 #include <pthread.h>
-#include <sched.h>
 #include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -27,27 +26,9 @@
 
 #define MS CSP_MILLISECOND
 
-static csp_stats stats(void)
-{
-    csp_stats s;
-    memset(&s, 0xff, sizeof s);
-    csp_stats_get(&s);
-    return s;
-}
-
-static int blocked_at_least(void *p)
-{
-    return stats().blocked >= *(size_t *)p;
-}
-
 static int blocked_at_most(void *p)
 {
-    return stats().blocked <= *(size_t *)p;
-}
-
-static int flag_set(void *p)
-{
-    return atomic_load((atomic_int *)p) != 0;
+    return csp_test_stats().blocked <= *(size_t *)p;
 }
 
 typedef struct reach {
@@ -59,17 +40,6 @@ static int int_reaches(void *p)
 {
     reach *c = p;
     return atomic_load(c->v) >= c->want;
-}
-
-/* Polls cond, yielding at first, then once a millisecond (see harness.h). */
-static int wait_fast(int (*cond)(void *), void *ctx, unsigned ms)
-{
-    for (int i = 0; i < 1000; i++) {
-        if (cond(ctx))
-            return 1;
-        sched_yield();
-    }
-    return csp_test_wait_until(cond, ctx, ms);
 }
 
 typedef struct bounded_wait {
@@ -98,7 +68,7 @@ static int wg_wait_within(csp_wg *wg, unsigned ms)
         free(b);
         return 0;
     }
-    int ok = wait_fast(flag_set, &b->returned, ms);
+    int ok = csp_test_wait_fast(csp_test_flag_set, &b->returned, 1000, ms);
     if (ok)
         free(b);
     return ok;
@@ -131,7 +101,7 @@ static void start_waiter(waiter *w, csp_wg *wg, atomic_int *counter, size_t *bas
     atomic_init(&w->returned, 0);
     *base += 1;
     CSP_ASSERT_EQ(csp_go(wait_fn, w), 0);
-    CU_ASSERT_FATAL(csp_test_wait_until(blocked_at_least, base, 10000));
+    CU_ASSERT_FATAL(csp_test_wait_until(csp_test_blocked_at_least, base, 10000));
 }
 
 /* Waits until every goroutine is done, so each test starts from quiet. */
@@ -153,7 +123,7 @@ static void test_wait_at_zero_returns(void)
     w.wg = wg;
     atomic_init(&w.returned, 0);
     CSP_ASSERT_EQ(csp_go(wait_fn, &w), 0); /* in a goroutine: a hang fails, not stalls */
-    CU_ASSERT(csp_test_wait_until(flag_set, &w.returned, 10000));
+    CU_ASSERT(csp_test_wait_until(csp_test_flag_set, &w.returned, 10000));
     CSP_ASSERT_EQ(csp_wg_add(wg, 3), 0);
     CSP_ASSERT_EQ(csp_wg_add(wg, -3), 0);
     CU_ASSERT_FATAL(wg_wait_within(wg, 10000));
@@ -201,14 +171,14 @@ static void test_wait_blocks_until_all_done(void)
     int slots[N];
     worker_ctx ctx[N];
     memset(slots, 0, sizeof slots);
-    size_t base = stats().blocked;
+    size_t base = csp_test_stats().blocked;
     CSP_ASSERT_EQ(csp_wg_add(wg, N), 0);
     for (int i = 0; i < N; i++) {
         ctx[i] = (worker_ctx){ wg, token, ack, &counter, &slots[i], i, { 1, 1, 1 }, fin };
         CSP_ASSERT_EQ(csp_go(worker_fn, &ctx[i]), 0);
     }
     base += N;
-    CU_ASSERT(csp_test_wait_until(blocked_at_least, &base, 10000)); /* all at the token */
+    CU_ASSERT(csp_test_wait_until(csp_test_blocked_at_least, &base, 10000)); /* all at the token */
     waiter w;
     start_waiter(&w, wg, &counter, &base);
     for (int i = 0; i < N; i++) {
@@ -217,7 +187,7 @@ static void test_wait_blocks_until_all_done(void)
         if (i < N - 1)
             CSP_ASSERT_EQ(atomic_load(&w.returned), 0);
     }
-    CU_ASSERT(csp_test_wait_until(flag_set, &w.returned, 10000));
+    CU_ASSERT(csp_test_wait_until(csp_test_flag_set, &w.returned, 10000));
     CSP_ASSERT_EQ(w.seen, N);
     CU_ASSERT_FATAL(wg_wait_within(wg, 10000)); /* already zero */
     CSP_ASSERT_EQ(atomic_load(&counter), N);
@@ -315,12 +285,12 @@ static void test_several_waiters_released(void)
     atomic_init(&released, 0);
     thread_waiter tw = { wg, &released };
     CSP_ASSERT_EQ(csp_wg_add(wg, 2), 0);
-    size_t want = stats().blocked + G;
+    size_t want = csp_test_stats().blocked + G;
     for (int i = 0; i < G; i++)
         CSP_ASSERT_EQ(csp_go(goroutine_wait_fn, &tw), 0);
     pthread_t th;
     CSP_ASSERT_EQ(pthread_create(&th, NULL, thread_wait_fn, &tw), 0);
-    CU_ASSERT(csp_test_wait_until(blocked_at_least, &want, 10000));
+    CU_ASSERT(csp_test_wait_until(csp_test_blocked_at_least, &want, 10000));
     CSP_ASSERT_EQ(csp_wg_done(wg), 0); /* 2 -> 1: nobody goes */
     reach one = { &released, 1 };
     CU_ASSERT_FALSE(csp_test_wait_until(int_reaches, &one, 30));
@@ -352,25 +322,25 @@ static void test_negative_add_rejected(void)
     w.wg = wg;
     atomic_init(&w.returned, 0);
     CSP_ASSERT_EQ(csp_go(wait_fn, &w), 0);
-    CU_ASSERT_FATAL(csp_test_wait_until(flag_set, &w.returned, 10000));
+    CU_ASSERT_FATAL(csp_test_wait_until(csp_test_flag_set, &w.returned, 10000));
     CSP_ASSERT_EQ(csp_wg_add(wg, 1), 0); /* 0 -> 1, not -1 -> 0 */
-    size_t base = stats().blocked;
+    size_t base = csp_test_stats().blocked;
     start_waiter(&w, wg, NULL, &base);
-    CU_ASSERT_FALSE(csp_test_wait_until(flag_set, &w.returned, 30));
+    CU_ASSERT_FALSE(csp_test_wait_until(csp_test_flag_set, &w.returned, 30));
     CSP_ASSERT_EQ(csp_wg_done(wg), 0);
-    CU_ASSERT(csp_test_wait_until(flag_set, &w.returned, 10000));
+    CU_ASSERT(csp_test_wait_until(csp_test_flag_set, &w.returned, 10000));
     quiesce();
 
     /* Above zero: 2, then -3 is refused; exactly two dones release. */
     CSP_ASSERT_EQ(csp_wg_add(wg, 2), 0);
     CSP_ASSERT_EQ(csp_wg_add(wg, -3), CSP_EINVAL);
-    base = stats().blocked;
+    base = csp_test_stats().blocked;
     start_waiter(&w, wg, NULL, &base);
     CSP_ASSERT_EQ(atomic_load(&w.returned), 0); /* not clamped to zero */
     CSP_ASSERT_EQ(csp_wg_done(wg), 0);
-    CU_ASSERT_FALSE(csp_test_wait_until(flag_set, &w.returned, 30));
+    CU_ASSERT_FALSE(csp_test_wait_until(csp_test_flag_set, &w.returned, 30));
     CSP_ASSERT_EQ(csp_wg_done(wg), 0); /* 1 -> 0 */
-    CU_ASSERT(csp_test_wait_until(flag_set, &w.returned, 10000));
+    CU_ASSERT(csp_test_wait_until(csp_test_flag_set, &w.returned, 10000));
     CSP_ASSERT_EQ(csp_wg_done(wg), CSP_EINVAL);
     CU_ASSERT_FATAL(wg_wait_within(wg, 10000));
     quiesce();
@@ -395,7 +365,7 @@ static void test_add_positive_and_negative(void)
             len++;
         CSP_ASSERT_EQ(csp_wg_add(wg, steps[s][k]), 0);
         sum += steps[s][k++];
-        size_t base = stats().blocked;
+        size_t base = csp_test_stats().blocked;
         waiter w;
         start_waiter(&w, wg, NULL, &base);
         for (; steps[s][k]; k++) {
@@ -404,18 +374,13 @@ static void test_add_positive_and_negative(void)
             if (sum > 0)
                 CSP_ASSERT_EQ(atomic_load(&w.returned), 0);
             if (k == len - 2) /* just before the last step: still blocked */
-                CU_ASSERT_FALSE(csp_test_wait_until(flag_set, &w.returned, 20));
+                CU_ASSERT_FALSE(csp_test_wait_until(csp_test_flag_set, &w.returned, 20));
         }
         CSP_ASSERT_EQ(sum, 0);
-        CU_ASSERT(csp_test_wait_until(flag_set, &w.returned, 10000));
+        CU_ASSERT(csp_test_wait_until(csp_test_flag_set, &w.returned, 10000));
         quiesce();
     }
     csp_wg_free(wg);
-}
-
-static void done_fn(void *p)
-{
-    csp_wg_done(p);
 }
 
 
@@ -428,19 +393,19 @@ static void test_reuse_after_zero(void)
         int n = 1 + round % 4;
         CSP_ASSERT_EQ(csp_wg_add(wg, n), 0);
         for (int i = 0; i < n; i++)
-            CSP_ASSERT_EQ(csp_go(done_fn, wg), 0);
+            CSP_ASSERT_EQ(csp_go(csp_test_done_fn, wg), 0);
         CU_ASSERT_FATAL(wg_wait_within(wg, 10000));
         CSP_ASSERT_EQ(csp_wg_done(wg), CSP_EINVAL); /* it is at zero */
     }
     /* And with a blocked waiter each round. */
     for (int round = 0; round < 5; round++) {
         CSP_ASSERT_EQ(csp_wg_add(wg, 1), 0);
-        size_t base = stats().blocked;
+        size_t base = csp_test_stats().blocked;
         waiter w;
         start_waiter(&w, wg, NULL, &base);
         CSP_ASSERT_EQ(atomic_load(&w.returned), 0);
         CSP_ASSERT_EQ(csp_wg_done(wg), 0);
-        CU_ASSERT(csp_test_wait_until(flag_set, &w.returned, 10000));
+        CU_ASSERT(csp_test_wait_until(csp_test_flag_set, &w.returned, 10000));
         quiesce();
     }
     csp_wg_free(wg);
@@ -467,12 +432,7 @@ static const csp_test tests[] = {
     { NULL, NULL },
 };
 
-static const csp_suite suites[] = {
-    { "wg", tests },
-    { NULL, NULL },
-};
-
 int main(int argc, char **argv)
 {
-    return csp_test_main(argc, argv, suites, 60);
+    return csp_test_run(argc, argv, "wg", tests, NULL, 60);
 }
