@@ -1,0 +1,31 @@
+#!/bin/sh
+# spinner_test.sh - gopl.io/ch8/spinner: the spinner turns while fib runs,
+# then the result is printed.
+#
+# Run by make check from the build directory (top_builddir, top_srcdir set).
+# Prints one line per check and "N passed, N failed"; exits 1 on failure.
+
+: "${top_srcdir:=$(dirname "$0")/../..}"
+. "$top_srcdir/tests/book/lib.sh"
+need spinner
+
+# fib(40) takes some 100 ms of the CPU (gcc -O2 makes the naive recursion
+# fast); with a 1 ms frame the spinner draws many frames meanwhile.
+timeout 60 "$book/spinner" -d 1 40 >"$tmp/out" 2>"$tmp/err"
+status=$?
+check "spinner -d 1 40 exits 0 (got $status)" [ "$status" -eq 0 ]
+check "no error output" [ ! -s "$tmp/err" ]
+tr '\r' '\n' <"$tmp/out" >"$tmp/frames"
+check "prints Fibonacci(40) = 102334155" grep -qx 'Fibonacci(40) = 102334155' "$tmp/frames"
+check "the result is the last line" [ "$(tail -n 1 "$tmp/frames")" = 'Fibonacci(40) = 102334155' ]
+check "draws the spinner's first frame '-'" grep -qx -- '-' "$tmp/frames"
+check "draws its second frame '\\'" grep -qx '\\' "$tmp/frames"
+check "each frame starts with a carriage return" \
+    [ "$(head -c 2 "$tmp/out" | od -An -c | tr -d ' ')" = '\r-' ]
+
+timeout 20 "$book/spinner" 20 >"$tmp/out2" 2>&1
+check "the default 100 ms frame, small n: Fibonacci(20) = 6765" \
+    grep -q 'Fibonacci(20) = 6765' "$tmp/out2"
+timeout 5 "$book/spinner" x >/dev/null 2>&1
+check "a bad argument is a usage error (exit 2)" [ $? -eq 2 ]
+finish
