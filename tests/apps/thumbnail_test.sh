@@ -20,6 +20,7 @@
 set -u
 
 : "${top_builddir:=.}"
+top_builddir=$(cd "$top_builddir" && pwd) # absolute: some checks run from other directories
 thumb=$top_builddir/apps/csp-thumbnail
 mk=$top_builddir/apps/samples/mksamples
 for b in "$thumb" "$mk"; do
