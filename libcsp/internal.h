@@ -153,11 +153,11 @@ struct csp_chan {
     pthread_mutex_t mu;
     size_t elem_size;      /* bytes per value (immutable) */
     size_t cap;            /* ring capacity (immutable) */
-    size_t count;          /* values in the ring */
+    size_t count;          /* values in the ring; stored atomically (see csp__chan_ready_hint) */
     size_t recvx, sendx;   /* ring read and write slots */
     csp__waitq recvq;      /* blocked receivers */
     csp__waitq sendq;      /* blocked senders */
-    bool closed;           /* closed; never reopened */
+    bool closed;           /* closed; never reopened; stored atomically */
     _Atomic size_t refs;   /* references: owners plus blocked operations */
     unsigned char *buf;    /* ring of cap * elem_size bytes (NULL if none) */
 };
@@ -169,6 +169,18 @@ void csp__waitq_remove(csp__waitq *q, csp__waiter *w);
  * result, and *wake the sel of a waiter it completed too (NULL if none). */
 bool csp__chan_try_send(csp_chan *c, const void *elem, int *err, csp__sel **wake);
 bool csp__chan_try_recv(csp_chan *c, void *out, int *err, csp__sel **wake);
+
+/* Whether an operation on c might proceed now, read without the lock: a
+ * hint for spinning before registering a waiter, never a decision (that is
+ * taken again under the lock). count and closed change only under the lock,
+ * through atomic stores, so these loads are no data race. */
+static inline bool csp__chan_ready_hint(const csp_chan *c, int op)
+{
+    if (__atomic_load_n(&c->closed, __ATOMIC_RELAXED))
+        return true;
+    size_t count = __atomic_load_n(&c->count, __ATOMIC_RELAXED);
+    return op == CSP_OP_SEND ? count < c->cap : count > 0;
+}
 
 /* The one blocking path (select.c). deadline: < 0 forever, else absolute;
  * nonblock: fail at once with CSP_EAGAIN when no case is ready. */

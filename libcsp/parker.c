@@ -31,11 +31,17 @@
  * caught it, so the budget grows to cover it; when the wait was longer,
  * spinning is waste, so the budget halves. New threads start small, so ten
  * thousand goroutines parking at once burn little CPU.
+ *
+ * Spin slots: at most twice as many threads spin at once as there are CPUs
+ * (Go bounds its spinning threads too); a thread that finds no free slot
+ * parks at once. Without the bound, a thousand idle pool threads or links of a daisy
+ * chain spin together and starve the very threads that would wake them.
  */
 #include "internal.h"
 
 #include <sched.h>
 #include <time.h>
+#include <unistd.h>
 
 enum { PK_EMPTY = 0, PK_PARKED = 1, PK_NOTIFIED = 2 };
 
@@ -67,8 +73,40 @@ void csp__parker_destroy(csp__parker *p)
     sem_destroy(&p->sem);
 }
 
-/* Spins until the budget is spent; true if a wake-up was consumed. */
+static _Atomic int spin_slots = -1; /* free spin slots; -1 until first use */
+
+static bool take_spin_slot(void)
+{
+    int free_slots = atomic_load_explicit(&spin_slots, memory_order_relaxed);
+    if (free_slots < 0) {
+        long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+        int want = ncpu > 0 ? 2 * (int)ncpu : 2; /* measured: 1x starves select fan-in, more lets chains thrash */
+        if (atomic_compare_exchange_strong(&spin_slots, &free_slots, want))
+            free_slots = want;
+    }
+    while (free_slots > 0) {
+        if (atomic_compare_exchange_weak_explicit(&spin_slots, &free_slots, free_slots - 1,
+                                                  memory_order_relaxed, memory_order_relaxed))
+            return true;
+    }
+    return false;
+}
+
+static bool spin_with_slot(csp__parker *p, int64_t start);
+
+/* Spins, when a slot is free, until the budget is spent; true if a wake-up
+ * was consumed. */
 static bool spin_for_wakeup(csp__parker *p, int64_t start)
+{
+    if (!take_spin_slot())
+        return false;
+    bool woken = spin_with_slot(p, start);
+    atomic_fetch_add_explicit(&spin_slots, 1, memory_order_relaxed);
+    return woken;
+}
+
+/* The spin itself, holding a slot. */
+static bool spin_with_slot(csp__parker *p, int64_t start)
 {
     int64_t end = start + p->spin_ns;
     for (int round = 0;; round++) {

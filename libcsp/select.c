@@ -31,9 +31,13 @@
  */
 #include "internal.h"
 
+#include <sched.h>
 #include <stdlib.h>
 
-enum { STACK_CASES = 8 }; /* selects up to this size allocate nothing */
+enum {
+    STACK_CASES = 8,          /* selects up to this size allocate nothing */
+    RING_SPIN_NS = 4000       /* see spin_for_ring */
+};
 
 typedef struct scratch {
     csp__waiter *waiters; /* one per case */
@@ -159,12 +163,35 @@ static int wait_for_case(csp_case *cases, size_t n, const scratch *s, size_t liv
     return sel.chosen;
 }
 
+/* A plain blocking operation on a buffered channel that cannot proceed spins
+ * a little, outside the lock, for the ring to change before it registers a
+ * waiter. Otherwise a consumer that has caught up parks on every item, and
+ * every value travels by hand-off and wake-up instead of through the ring.
+ * (An unbuffered channel needs a registered waiter for any rendezvous, so
+ * spinning there would only delay it.) Called and returns with the lock held. */
+static void spin_for_ring(csp_chan *c, int op)
+{
+    pthread_mutex_unlock(&c->mu);
+    int64_t end = csp__mono_ns() + RING_SPIN_NS;
+    for (int round = 0; !csp__chan_ready_hint(c, op); round++) {
+        if (round >= 4)
+            sched_yield(); /* on a busy machine, let the other side run */
+        if ((round & 7) == 7 && csp__mono_ns() >= end)
+            break;
+    }
+    pthread_mutex_lock(&c->mu);
+}
+
 static int select_with(csp_case *cases, size_t n, bool nonblock, int64_t deadline, const scratch *s)
 {
     size_t live = order_cases(cases, n, s->poll, s->lock);
     lock_all(cases, s->lock, live);
     csp__sel *wake = NULL;
     int chosen = poll_ready(cases, s->poll, live, &wake);
+    if (chosen < 0 && !nonblock && n == 1 && live == 1 && cases[0].ch->cap > 0) {
+        spin_for_ring(cases[0].ch, cases[0].op);
+        chosen = poll_ready(cases, s->poll, live, &wake);
+    }
     if (chosen >= 0) {
         unlock_all(cases, s->lock, live);
         if (wake)
