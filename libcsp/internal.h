@@ -28,6 +28,14 @@ typedef struct csp__parker {
     sem_t sem;         /* the owner sleeps here only while state is PARKED */
 } csp__parker;
 
+/* One step of a busy-wait: tells the CPU we are spinning. */
+static inline void csp__cpu_relax(void)
+{
+#if defined(__x86_64__) || defined(__i386__)
+    __builtin_ia32_pause();
+#endif
+}
+
 void csp__parker_init(csp__parker *p);
 void csp__parker_destroy(csp__parker *p);
 /* Sleeps until unparked. Each unpark releases exactly one park. */

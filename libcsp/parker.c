@@ -34,8 +34,9 @@
  *
  * Spin slots: at most twice as many threads spin at once as there are CPUs
  * (Go bounds its spinning threads too); a thread that finds no free slot
- * parks at once. Without the bound, a thousand idle pool threads or links of a daisy
- * chain spin together and starve the very threads that would wake them.
+ * parks at once. Without the bound, a thousand idle pool threads or links
+ * of a daisy chain spin together and starve the very threads that would
+ * wake them.
  */
 #include "internal.h"
 
@@ -52,13 +53,6 @@ enum {
     SPIN_CHECK = 16,         /* pauses between clock reads */
     SPIN_PURE_ROUNDS = 4     /* rounds before each further round yields the CPU first */
 };
-
-static inline void cpu_relax(void)
-{
-#if defined(__x86_64__) || defined(__i386__)
-    __builtin_ia32_pause();
-#endif
-}
 
 void csp__parker_init(csp__parker *p)
 {
@@ -92,19 +86,6 @@ static bool take_spin_slot(void)
     return false;
 }
 
-static bool spin_with_slot(csp__parker *p, int64_t start);
-
-/* Spins, when a slot is free, until the budget is spent; true if a wake-up
- * was consumed. */
-static bool spin_for_wakeup(csp__parker *p, int64_t start)
-{
-    if (!take_spin_slot())
-        return false;
-    bool woken = spin_with_slot(p, start);
-    atomic_fetch_add_explicit(&spin_slots, 1, memory_order_relaxed);
-    return woken;
-}
-
 /* The spin itself, holding a slot. */
 static bool spin_with_slot(csp__parker *p, int64_t start)
 {
@@ -118,11 +99,22 @@ static bool spin_with_slot(csp__parker *p, int64_t start)
                 atomic_store_explicit(&p->state, PK_EMPTY, memory_order_relaxed);
                 return true;
             }
-            cpu_relax();
+            csp__cpu_relax();
         }
         if (csp__mono_ns() >= end)
             return false;
     }
+}
+
+/* Spins, when a slot is free, until the budget is spent; true if a wake-up
+ * was consumed. */
+static bool spin_for_wakeup(csp__parker *p, int64_t start)
+{
+    if (!take_spin_slot())
+        return false;
+    bool woken = spin_with_slot(p, start);
+    atomic_fetch_add_explicit(&spin_slots, 1, memory_order_relaxed);
+    return woken;
 }
 
 /* After a sleep that began at start: fit the budget to the wait seen. */

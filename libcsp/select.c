@@ -174,9 +174,10 @@ static void spin_for_ring(csp_chan *c, int op)
     pthread_mutex_unlock(&c->mu);
     int64_t end = csp__mono_ns() + RING_SPIN_NS;
     for (int round = 0; !csp__chan_ready_hint(c, op); round++) {
-        if (round >= 4)
+        if (round >= 64)
             sched_yield(); /* on a busy machine, let the other side run */
-        if ((round & 7) == 7 && csp__mono_ns() >= end)
+        csp__cpu_relax();
+        if ((round & 15) == 15 && csp__mono_ns() >= end)
             break;
     }
     pthread_mutex_lock(&c->mu);
