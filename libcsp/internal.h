@@ -43,6 +43,9 @@ void csp__park(csp__parker *p);
 /* As csp__park, but gives up at the CLOCK_MONOTONIC deadline (ns).
  * Returns true when unparked, false on timeout (no unpark consumed). */
 bool csp__park_until(csp__parker *p, int64_t deadline);
+/* Only spins, for ns at most: true if it consumed an unpark. The caller
+ * bounds how many threads do this at once. */
+bool csp__park_spin(csp__parker *p, int64_t ns);
 /* Wakes the owner; it must be parked or about to park. Touches only p. */
 void csp__unpark(csp__parker *p);
 

@@ -36,7 +36,8 @@
  * (Go bounds its spinning threads too); a thread that finds no free slot
  * parks at once. Without the bound, a thousand idle pool threads or links
  * of a daisy chain spin together and starve the very threads that would
- * wake them.
+ * wake them. csp__park_spin takes no slot: the pool's single idle spinner
+ * (pool.c) uses it.
  */
 #include "internal.h"
 
@@ -86,10 +87,9 @@ static bool take_spin_slot(void)
     return false;
 }
 
-/* The spin itself, holding a slot. */
-static bool spin_with_slot(csp__parker *p, int64_t start)
+/* The spin itself, holding a slot, until the clock passes end. */
+static bool spin_until(csp__parker *p, int64_t end)
 {
-    int64_t end = start + p->spin_ns;
     for (int round = 0;; round++) {
         if (round >= SPIN_PURE_ROUNDS)
             sched_yield(); /* returns at once on an idle CPU; else lets the other thread run */
@@ -112,7 +112,7 @@ static bool spin_for_wakeup(csp__parker *p, int64_t start)
 {
     if (!take_spin_slot())
         return false;
-    bool woken = spin_with_slot(p, start);
+    bool woken = spin_until(p, start + p->spin_ns);
     atomic_fetch_add_explicit(&spin_slots, 1, memory_order_relaxed);
     return woken;
 }
@@ -160,6 +160,11 @@ void csp__park(csp__parker *p)
     sem_wait_nointr(&p->sem);
     consume_notify(p);
     adapt_spin(p, start);
+}
+
+bool csp__park_spin(csp__parker *p, int64_t ns)
+{
+    return spin_until(p, csp__mono_ns() + ns);
 }
 
 static int sem_wait_until(sem_t *s, int64_t deadline)

@@ -1,23 +1,41 @@
 /*
  * pool.c - goroutines on pooled threads.
  *
- * csp_go takes the most recently idled thread (its caches are warm and it is
- * likely still spinning in its parker, so the hand-off costs no system call),
- * or creates a thread when none is idle and the cap allows. A thread whose
- * goroutine returns puts itself on the idle list and parks with a timeout;
- * when CSP_IDLE_MS passes with no work it leaves the pool and exits.
+ * A thread whose goroutine returns becomes idle. One idle thread at a time
+ * is the spinner: it publishes itself in `spinner` and spins for
+ * IDLE_SPIN_NS, so that a csp_go arriving meanwhile claims it and hands over
+ * the goroutine with no system call on either side (a spawn loop keeps one
+ * warm thread busy instead of waking a sleeping one per goroutine). Every
+ * other idle thread, and the spinner once its spin ends unclaimed, waits on
+ * the idle list, parked with a timeout; when CSP_IDLE_MS passes with no
+ * work it leaves the pool. csp_go takes the spinner, else the most recently
+ * idled thread on the list (warm caches), else creates a thread while the
+ * cap allows.
  *
- * pool_mu protects: idle_head and the idle list links and idle flags of every
- * record, n_threads, n_idle, n_peak. A thread taken off the idle list belongs
- * to its taker until it is unparked: the taker alone writes its fn/arg.
+ * pool_mu protects: idle_head, the idle list links and idle flags of every
+ * record, n_threads, n_peak, spare_births.
+ * Atomics: spinner (a thread publishes itself by CAS from NULL, a taker
+ * claims it by exchange, the thread withdraws by CAS from itself), n_idle.
  *
  * Invariants:
  *   - n_threads counts live pool threads plus those being created;
  *     n_threads <= max_threads.
- *   - A thread on the idle list has no goroutine and is parked or about to
- *     park; exactly one unpark reaches it per removal by a taker.
- *   - An idle thread whose park timed out leaves only if it is still on the
- *     list (no taker has chosen it); otherwise its taker's unpark is coming.
+ *   - n_idle counts threads from the end of a goroutine until they are
+ *     taken or leave the pool: the spinner, the idle list, and threads on
+ *     their way to either.
+ *   - An idle thread is the published spinner, or on the idle list, or on
+ *     its way between, never two at once. It is taken at most once per idle
+ *     period, by whoever removes it (the exchange on `spinner`, or
+ *     idle_remove under pool_mu); its taker alone writes its fn/arg and
+ *     unparks it exactly once.
+ *   - A spinner whose withdrawing CAS fails was claimed: its taker's unpark
+ *     is coming, so it parks for it. Likewise an idle thread whose park timed
+ *     out leaves only if it is still on the list.
+ *   - A thread's record lives on its own stack: no heap per thread (at
+ *     10,000 threads heap records were 2.6 MiB resident). A new thread gets
+ *     its first goroutine in a birth record, copies it and puts it back on
+ *     spare_births, so only spawners ever malloc or free births (a thread's
+ *     first free() would build it a 600-byte malloc cache).
  */
 #include "internal.h"
 
@@ -27,8 +45,18 @@
 
 static pthread_mutex_t pool_mu = PTHREAD_MUTEX_INITIALIZER;
 static csp__thread *idle_head;         /* pool_mu: most recently idled first */
-static size_t n_threads, n_idle, n_peak; /* pool_mu */
+static csp__thread *spare_births;      /* pool_mu: linked by idle_next */
+static size_t n_threads, n_peak;       /* pool_mu */
+static _Atomic size_t n_idle;
+static _Atomic(csp__thread *) spinner; /* the idle thread spinning for work */
 static _Atomic uint64_t n_spawned;
+
+enum {
+    IDLE_SPIN_NS = 50 * 1000,     /* how long the spinner waits for a csp_go */
+    SPAWN_WAIT_MAX_NS = 4000,     /* how long a csp_go may wait for a spinner */
+    SPAWN_WAIT_CHECK = 16         /* pauses between clock reads */
+};
+static _Atomic int spawn_wait_ns = 2000; /* adaptive, see claim_spinner */
 
 static pthread_attr_t thread_attr;
 static pthread_once_t attr_once = PTHREAD_ONCE_INIT;
@@ -63,7 +91,6 @@ static void idle_push(csp__thread *t)
     if (idle_head)
         idle_head->idle_prev = t;
     idle_head = t;
-    n_idle++;
 }
 
 static void idle_remove(csp__thread *t)
@@ -75,12 +102,36 @@ static void idle_remove(csp__thread *t)
     if (t->idle_next)
         t->idle_next->idle_prev = t->idle_prev;
     t->idle = false;
-    n_idle--;
 }
 
-/* Parks an idle thread until a taker hands it work (true) or it should exit. */
+/* Publishes t as the spinner, when there is none, and spins: true when a
+ * taker claimed it (its goroutine is set), false when it withdrew. */
+static bool spin_for_work(csp__thread *t)
+{
+    csp__thread *none = NULL;
+    /* release: the taker's writes to t's goroutine fields follow our reads */
+    if (!atomic_compare_exchange_strong_explicit(&spinner, &none, t, memory_order_release,
+                                                 memory_order_relaxed))
+        return false;
+    if (csp__park_spin(&t->parker, IDLE_SPIN_NS))
+        return true;
+    csp__thread *me = t;
+    if (atomic_compare_exchange_strong_explicit(&spinner, &me, NULL, memory_order_relaxed,
+                                                memory_order_relaxed))
+        return false;
+    csp__park(&t->parker); /* claimed as the spin ended: the unpark is coming */
+    return true;
+}
+
+/* Waits for a taker to hand t a goroutine (true), or until it should leave
+ * the pool (false). */
 static bool wait_for_work(csp__thread *t)
 {
+    if (spin_for_work(t))
+        return true;
+    pthread_mutex_lock(&pool_mu);
+    idle_push(t);
+    pthread_mutex_unlock(&pool_mu);
     if (csp__park_until(&t->parker, csp__deadline_in(csp__cfg()->idle_ns)))
         return true;
     pthread_mutex_lock(&pool_mu);
@@ -88,6 +139,7 @@ static bool wait_for_work(csp__thread *t)
     if (leave) {
         idle_remove(t);
         n_threads--;
+        atomic_fetch_sub_explicit(&n_idle, 1, memory_order_relaxed);
     }
     pthread_mutex_unlock(&pool_mu);
     if (!leave)
@@ -95,9 +147,23 @@ static bool wait_for_work(csp__thread *t)
     return !leave;
 }
 
-static void *thread_main(void *p)
+/* Copies the birth record into the thread's own and puts it back. */
+static void adopt_birth(csp__thread *t, csp__thread *birth)
 {
-    csp__thread *t = p;
+    *t = *birth;
+    if (birth->arg == birth->inline_arg)
+        t->arg = t->inline_arg;
+    pthread_mutex_lock(&pool_mu);
+    birth->idle_next = spare_births;
+    spare_births = birth;
+    pthread_mutex_unlock(&pool_mu);
+}
+
+static void *thread_main(void *birth)
+{
+    csp__thread self, *t = &self;
+    adopt_birth(t, birth);
+    csp__parker_init(&t->parker);
     csp__tls_self = t;
     csp__registry_add(t);
     do {
@@ -107,33 +173,12 @@ static void *thread_main(void *p)
         atomic_store_explicit(&t->state, CSP__ST_IDLE, memory_order_relaxed);
         if (csp__cfg()->dbg_deadlock)
             csp__dl_running_add(-1);
-        pthread_mutex_lock(&pool_mu);
-        idle_push(t);
-        pthread_mutex_unlock(&pool_mu);
+        atomic_fetch_add_explicit(&n_idle, 1, memory_order_relaxed);
     } while (wait_for_work(t));
     csp__registry_remove(t);
     csp__parker_destroy(&t->parker);
-    free(t);
+    csp__tls_self = NULL;
     return NULL;
-}
-
-/* Takes an idle thread, or reserves room for a new one (*t = NULL).
- * CSP_EAGAIN at the cap. */
-static int take_thread(csp__thread **t)
-{
-    size_t max = csp__cfg()->max_threads;
-    pthread_mutex_lock(&pool_mu);
-    *t = idle_head;
-    if (*t) {
-        idle_remove(*t);
-    } else if (n_threads >= max) {
-        pthread_mutex_unlock(&pool_mu);
-        return CSP_EAGAIN;
-    } else if (++n_threads > n_peak) {
-        n_peak = n_threads;
-    }
-    pthread_mutex_unlock(&pool_mu);
-    return 0;
 }
 
 static void unreserve(void)
@@ -141,6 +186,75 @@ static void unreserve(void)
     pthread_mutex_lock(&pool_mu);
     n_threads--;
     pthread_mutex_unlock(&pool_mu);
+}
+
+/* Claims the spinner, waiting for one up to spawn_wait_ns: a thread that
+ * has just run a goroutine is likely to become the spinner within a
+ * microsecond or two, cheaper than waking a parked thread (a futex call
+ * here, a context switch there). The wait adapts as the parker's spin does:
+ * it grows while waits succeed and halves when one fails, to nothing when
+ * goroutines do not return (10,000 that block would waste 20 ms). */
+static csp__thread *claim_spinner(void)
+{
+    int budget = atomic_load_explicit(&spawn_wait_ns, memory_order_relaxed);
+    int64_t end = 0;
+    bool waited = false;
+    for (int i = 0; !atomic_load_explicit(&spinner, memory_order_relaxed); i++) {
+        if (i % SPAWN_WAIT_CHECK == 0) {
+            int64_t now = csp__mono_ns();
+            if (!end)
+                end = now + budget;
+            if (now >= end) {
+                if (waited)
+                    atomic_store_explicit(&spawn_wait_ns, budget / 2, memory_order_relaxed);
+                return NULL;
+            }
+        }
+        waited = true;
+        csp__cpu_relax();
+    }
+    /* acquire: pairs with the spinner's publishing release */
+    csp__thread *t = atomic_exchange_explicit(&spinner, NULL, memory_order_acquire);
+    if (!t)
+        return NULL; /* another taker got it */
+    atomic_fetch_sub_explicit(&n_idle, 1, memory_order_relaxed);
+    if (budget < SPAWN_WAIT_MAX_NS)
+        atomic_store_explicit(&spawn_wait_ns, budget + budget / 2 + 100, memory_order_relaxed);
+    return t;
+}
+
+/* Takes an idle thread, or reserves room for a new one and gives it a
+ * zeroed birth record (*fresh). CSP_EAGAIN at the cap; CSP_ENOMEM. */
+static int take_thread(csp__thread **t, bool *fresh)
+{
+    *fresh = false;
+    if ((*t = claim_spinner()))
+        return 0;
+    size_t max = csp__cfg()->max_threads;
+    pthread_mutex_lock(&pool_mu);
+    if ((*t = idle_head)) {
+        idle_remove(*t);
+        atomic_fetch_sub_explicit(&n_idle, 1, memory_order_relaxed);
+        pthread_mutex_unlock(&pool_mu);
+        return 0;
+    }
+    if (n_threads >= max) {
+        pthread_mutex_unlock(&pool_mu);
+        return CSP_EAGAIN;
+    }
+    if (++n_threads > n_peak)
+        n_peak = n_threads;
+    if ((*t = spare_births))
+        spare_births = (*t)->idle_next;
+    pthread_mutex_unlock(&pool_mu);
+    if (!*t && !(*t = malloc(sizeof **t))) {
+        unreserve();
+        return CSP_ENOMEM;
+    }
+    memset(*t, 0, sizeof **t);
+    (*t)->is_goroutine = true;
+    *fresh = true;
+    return 0;
 }
 
 static int spawn(csp_fn fn, void *arg, const void *copy, size_t size, const char *file, int line,
@@ -154,21 +268,11 @@ static int spawn(csp_fn fn, void *arg, const void *copy, size_t size, const char
     bool inline_copy = copy && size <= sizeof t->inline_arg;
     if (copy && !inline_copy && !(heap = malloc(size)))
         return CSP_ENOMEM;
-    int err = take_thread(&t);
+    bool fresh;
+    int err = take_thread(&t, &fresh);
     if (err) {
         free(heap);
         return err;
-    }
-    bool fresh = !t;
-    if (fresh) {
-        t = calloc(1, sizeof(*t));
-        if (!t) {
-            unreserve();
-            free(heap);
-            return CSP_ENOMEM;
-        }
-        csp__parker_init(&t->parker);
-        t->is_goroutine = true;
     }
     if (heap) {
         memcpy(heap, copy, size);
@@ -197,7 +301,6 @@ static int spawn(csp_fn fn, void *arg, const void *copy, size_t size, const char
         return 0;
     atomic_fetch_sub_explicit(&n_spawned, 1, memory_order_relaxed);
     unreserve();
-    csp__parker_destroy(&t->parker);
     free(heap);
     free(t);
     if (csp__cfg()->dbg_deadlock)
@@ -230,8 +333,9 @@ void csp__pool_stats(csp_stats *out)
     pthread_mutex_lock(&pool_mu);
     out->threads = n_threads;
     out->threads_peak = n_peak;
-    out->threads_idle = n_idle;
-    out->goroutines = n_threads - n_idle;
+    size_t idle = atomic_load_explicit(&n_idle, memory_order_relaxed);
+    out->threads_idle = idle;
+    out->goroutines = n_threads - idle;
     pthread_mutex_unlock(&pool_mu);
     out->spawned = atomic_load_explicit(&n_spawned, memory_order_relaxed);
 }

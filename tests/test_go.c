@@ -788,6 +788,63 @@ static void test_nested_spawn(void)
     csp_wg_free(wg);
 }
 
+enum { STORM_SPAWNERS = 4, STORM_EACH = 5000 };
+
+typedef struct storm_arg {
+    csp_wg *wg;
+    atomic_int *runs;   /* per goroutine: how often it ran */
+    atomic_int *errors;
+    int first;          /* a spawner's first goroutine index; a leaf's own */
+} storm_arg;
+
+static void storm_leaf(void *p)
+{
+    storm_arg *a = p;
+    atomic_fetch_add(&a->runs[a->first], 1);
+    csp_wg_done(a->wg);
+}
+
+/* One spawner: goroutines that return at once, so that most land on the
+ * spinning idle thread, each claimed by exactly one csp_go. */
+static void storm_spawner(void *p)
+{
+    storm_arg leaf = *(storm_arg *)p;
+    for (int i = 0; i < STORM_EACH; i++, leaf.first++) {
+        if (csp_wg_add(leaf.wg, 1) != 0 || csp_go_copy(storm_leaf, &leaf, sizeof leaf) != 0) {
+            atomic_fetch_add(leaf.errors, 1);
+            break;
+        }
+    }
+    csp_wg_done(leaf.wg);
+}
+
+/* Four spawners and main race for the spinner and the idle list: every
+ * goroutine runs exactly once, and afterwards every thread is idle. */
+static void test_spawn_storm(void)
+{
+    enum { N = (STORM_SPAWNERS + 1) * STORM_EACH };
+    atomic_int *runs = calloc(N, sizeof *runs), errors;
+    atomic_init(&errors, 0);
+    csp_wg *wg = csp_wg_new();
+    CU_ASSERT_FATAL(runs && wg);
+    CSP_ASSERT_EQ(csp_wg_add(wg, STORM_SPAWNERS + 1), 0);
+    storm_arg a = { wg, runs, &errors, 0 };
+    for (int i = 0; i < STORM_SPAWNERS; i++, a.first += STORM_EACH)
+        CSP_ASSERT_EQ(csp_go_copy(storm_spawner, &a, sizeof a), 0);
+    storm_spawner(&a); /* main spawns too */
+    csp_wg_wait(wg);
+    CSP_ASSERT_EQ(atomic_load(&errors), 0);
+    int wrong = 0;
+    for (int i = 0; i < N; i++)
+        wrong += atomic_load(&runs[i]) != 1;
+    CSP_ASSERT_EQ(wrong, 0);
+    quiesce();
+    csp_stats s = csp_test_stats();
+    CSP_ASSERT_EQ(s.threads_idle, s.threads);
+    csp_wg_free(wg);
+    free(runs);
+}
+
 /* ------------------------------------------------------------------------
  * Configuration, in children
  * ------------------------------------------------------------------------ */
@@ -895,6 +952,7 @@ static const csp_test tests[] = {
     { "pool_reuses_idle_threads", test_pool_reuses_idle_threads },
     { "warm_pool_sequential", test_warm_pool_sequential },
     { "nested_spawn", test_nested_spawn },
+    { "spawn_storm", test_spawn_storm },
     { "eagain_at_thread_cap", test_eagain_at_thread_cap },
     { "idle_ms", test_idle_ms },
     { "stack_size", test_stack_size },
