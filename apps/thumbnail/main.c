@@ -14,6 +14,9 @@
  *   stat per file against a decode per file) and gives an exact total.
  * - -j workers (default: one per CPU) receive jobs until `jobs` is closed and
  *   send one result each. Their number bounds how many images are in memory.
+ *   A job's file work (read, decode, write the thumbnail under a temporary
+ *   name, rename) is imagefile_make in imagefile.c, which the book's
+ *   variants (variants.c) use too.
  * - A closer goroutine waits for the producer and the workers on a wait group
  *   and then closes `results`, which ends main's receive loop.
  * - Only main prints, so lines never interleave.
@@ -32,7 +35,6 @@
 
 #include <dirent.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <getopt.h>
 #include <limits.h>
 #include <sched.h>
@@ -47,19 +49,16 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "image.h"
+#include "imagefile.h"
 
 #define PROG "csp-thumbnail"
 
 /* Command-line settings. */
 typedef struct config {
-    image_opts img;     /* box and JPEG quality */
-    int jobs;           /* worker goroutines */
-    const char *outdir; /* -o: write here instead of beside the inputs (NULL) */
-    bool recursive;     /* -r: walk directories */
-    bool force;         /* -f: remake thumbnails that are up to date */
-    bool verbose;       /* -v: progress and a summary */
-    mode_t file_mode;   /* 0666 less the umask: temporary files start at 0600 */
+    imagefile_opts file; /* box, JPEG quality, -o DIR, -f, and 0666 less the umask */
+    int jobs;            /* worker goroutines */
+    bool recursive;      /* -r: walk directories */
+    bool verbose;        /* -v: progress and a summary */
 } config;
 
 /* One input, as it travels on the jobs channel. */
@@ -69,9 +68,9 @@ typedef struct job {
 } job;
 
 enum status {
-    MADE,       /* thumbnail written */
-    UP_TO_DATE, /* thumbnail newer than its source, left alone */
-    FAILED,     /* bad input or I/O error: why says which */
+    MADE = IMAGEFILE_MADE,             /* thumbnail written */
+    UP_TO_DATE = IMAGEFILE_UP_TO_DATE, /* thumbnail newer than its source, left alone */
+    FAILED = IMAGEFILE_FAILED,         /* bad input or I/O error: why says which */
     WALK_ERROR, /* not a job: an operand or directory that could not be walked */
 };
 
@@ -159,11 +158,6 @@ static bool has_image_extension(const char *name)
         if (!strcasecmp(dot + 1, exts[i]))
             return true;
     return false;
-}
-
-static bool newer_or_same(struct timespec a, struct timespec b)
-{
-    return a.tv_sec > b.tv_sec || (a.tv_sec == b.tv_sec && a.tv_nsec >= b.tv_nsec);
 }
 
 /* The signal that closed quit; written before the close, so read it only
@@ -290,21 +284,6 @@ static void walk_operand(pipeline *pl, const char *arg)
     }
 }
 
-/*
- * The thumbnail's name: beside the input, or under -o DIR keeping the path
- * below the operand; the last extension becomes .thumb.jpg or .thumb.png.
- */
-static int output_name(const config *cfg, const job *j, const char *type, char *out,
-                       size_t size)
-{
-    const char *name = cfg->outdir ? j->path + j->rel : j->path;
-    const char *base = base_name(name), *dot = strrchr(base, '.');
-    int stem = (int)(dot && dot != base ? (size_t)(dot - name) : strlen(name));
-    int n = cfg->outdir ? snprintf(out, size, "%s/%.*s.thumb.%s", cfg->outdir, stem, name, type)
-                        : snprintf(out, size, "%.*s.thumb.%s", stem, name, type);
-    return n > 0 && (size_t)n < size ? 0 : -1;
-}
-
 /* The thumbnail type an input's name suggests; the worker decides from its
  * contents, and the two differ only for misnamed files. */
 static const char *guessed_type(const char *path)
@@ -345,7 +324,8 @@ static void drop_clashes(pipeline *pl)
     char out[PATH_MAX];
     for (size_t i = 0; i < l->n; i++) {
         const job *j = &l->v[i];
-        bool ok = output_name(pl->cfg, j, guessed_type(j->path), out, sizeof out) == 0;
+        bool ok = imagefile_name(&pl->cfg->file, j->path, j->rel, guessed_type(j->path), out,
+                                 sizeof out) == 0;
         v[i] = (named){ ok ? xstrdup(out) : NULL, i };
         drop[i] = false;
     }
@@ -397,128 +377,12 @@ static void producer(void *arg)
  * A worker: one file at a time
  * ------------------------------------------------------------------------ */
 
-__attribute__((format(printf, 2, 3)))
-static int failf(result *r, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(r->why, sizeof r->why, fmt, ap);
-    va_end(ap);
-    r->status = FAILED;
-    return -1;
-}
-
-/* mkdir -p for the directories in path (all but its last component) whose
- * names end after offset from; those before it exist already. */
-static int make_dirs(char *path, size_t from)
-{
-    for (char *s = path + from; (s = strchr(s, '/')) != NULL; s++) {
-        *s = '\0';
-        int r = mkdir(path, 0777);
-        int e = errno;
-        *s = '/';
-        if (r != 0 && e != EEXIST) {
-            errno = e;
-            return -1;
-        }
-    }
-    return 0;
-}
-
-/* The whole of fd (size bytes expected) in a malloc'd buffer. */
-static unsigned char *read_all(int fd, size_t size, size_t *len)
-{
-    unsigned char *buf = malloc(size ? size : 1);
-    size_t got = 0;
-    while (buf && got < size) {
-        ssize_t n = read(fd, buf + got, size - got);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n < 0) {
-            free(buf);
-            return NULL;
-        }
-        if (n == 0)
-            break; /* the file shrank: take what is there */
-        got += (size_t)n;
-    }
-    *len = got;
-    return buf;
-}
-
-/*
- * Writes the thumbnail of data to a temporary file beside out and renames it
- * to out only when complete, so that a failure or a crash never leaves a
- * partial thumbnail under the real name, and a failure leaves nothing.
- */
-static int write_thumbnail(const config *cfg, const unsigned char *data, size_t len,
-                           const char *out, result *r)
-{
-    char tmp[PATH_MAX];
-    const char *base = base_name(out);
-    int dirlen = (int)(base - out);
-    if (snprintf(tmp, sizeof tmp, "%.*s.%s.XXXXXX", dirlen, out, base) >= (int)sizeof tmp)
-        return failf(r, "%s: name too long", out);
-    int fd = mkstemp(tmp);
-    if (fd < 0)
-        return failf(r, "cannot write %s: %s", out, strerror(errno));
-    FILE *f = fdopen(fd, "wb");
-    if (!f) {
-        close(fd);
-        unlink(tmp);
-        return failf(r, "cannot write %s: %s", out, strerror(errno));
-    }
-    int rc = image_thumbnail(data, len, &cfg->img, f, &r->bytes, r->why, sizeof r->why);
-    if (rc != 0)
-        r->status = FAILED;
-    else if (fchmod(fd, cfg->file_mode) != 0)
-        rc = failf(r, "cannot write %s: %s", out, strerror(errno));
-    if (fclose(f) != 0 && rc == 0)
-        rc = failf(r, "cannot write %s: %s", out, strerror(errno));
-    if (rc == 0 && rename(tmp, out) != 0)
-        rc = failf(r, "cannot rename %s to %s: %s", tmp, out, strerror(errno));
-    if (rc != 0) {
-        unlink(tmp);
-        return -1;
-    }
-    r->status = MADE;
-    return 0;
-}
-
-/* Makes (or skips) one thumbnail, filling r. */
+/* Makes (or skips) one thumbnail, filling r: imagefile_make does the work. */
 static void make_one(const config *cfg, const job *j, result *r)
 {
-    unsigned char head[3];
     char out[PATH_MAX];
-    struct stat src, dst;
-    /* O_NONBLOCK: a FIFO given as an image must not hang its worker in
-     * open; it fails the regular-file test below instead. */
-    int fd = open(j->path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
-    if (fd < 0) {
-        failf(r, "%s", strerror(errno));
-        return;
-    }
-    ssize_t nhead = 0;
-    if (fstat(fd, &src) != 0 || !S_ISREG(src.st_mode)) {
-        failf(r, "not a regular file");
-    } else if ((nhead = pread(fd, head, sizeof head, 0)) < 0) {
-        failf(r, "%s", strerror(errno));
-    } else if (output_name(cfg, j, image_output_type(head, (size_t)nhead), out, sizeof out)) {
-        failf(r, "thumbnail name too long");
-    } else if (!cfg->force && stat(out, &dst) == 0 && newer_or_same(dst.st_mtim, src.st_mtim)) {
-        r->status = UP_TO_DATE;
-    } else if (cfg->outdir && make_dirs(out, strlen(cfg->outdir) + 1) != 0) {
-        failf(r, "cannot make a directory for %s: %s", out, strerror(errno));
-    } else {
-        size_t len;
-        unsigned char *data = read_all(fd, (size_t)src.st_size, &len);
-        if (!data)
-            failf(r, "%s", strerror(errno));
-        else
-            write_thumbnail(cfg, data, len, out, r);
-        free(data);
-    }
-    close(fd);
+    r->status = imagefile_make(&cfg->file, j->path, j->rel, out, sizeof out, &r->bytes, r->why,
+                               sizeof r->why);
 }
 
 static void worker(void *arg)
@@ -848,20 +712,20 @@ static void parse_options(int argc, char **argv, config *cfg)
     while ((c = getopt_long(argc, argv, "s:q:o:rfj:vh", longopts, NULL)) != -1) {
         switch (c) {
         case 's':
-            if (parse_size(optarg, &cfg->img) != 0)
+            if (parse_size(optarg, &cfg->file.img) != 0)
                 bad_option("size", optarg);
             break;
         case 'q':
-            if ((cfg->img.quality = parse_int(optarg, 1, 100)) < 0)
+            if ((cfg->file.img.quality = parse_int(optarg, 1, 100)) < 0)
                 bad_option("quality", optarg);
             break;
         case 'j':
             if ((cfg->jobs = parse_int(optarg, 1, 4096)) < 0)
                 bad_option("number of jobs", optarg);
             break;
-        case 'o': cfg->outdir = optarg; break;
+        case 'o': cfg->file.outdir = optarg; break;
         case 'r': cfg->recursive = true; break;
-        case 'f': cfg->force = true; break;
+        case 'f': cfg->file.force = true; break;
         case 'v': cfg->verbose = true; break;
         case 'h': usage(stdout); exit(0);
         case OPT_VERSION: puts(PROG " (" PACKAGE_NAME ") " PACKAGE_VERSION); exit(0);
@@ -878,16 +742,16 @@ static void parse_options(int argc, char **argv, config *cfg)
 
 int main(int argc, char **argv)
 {
-    config cfg = { .img = { 128, 128, 85 }, .jobs = cpu_count() };
+    config cfg = { .file = { .img = { 128, 128, 85 } }, .jobs = cpu_count() };
     parse_options(argc, argv, &cfg);
     mode_t mask = umask(0); /* read it while we are the only thread */
     umask(mask);
-    cfg.file_mode = 0666 & ~mask;
-    if (cfg.outdir) {
+    cfg.file.mode = 0666 & ~mask;
+    if (cfg.file.outdir) {
         char dir[PATH_MAX];
-        int n = snprintf(dir, sizeof dir, "%s/", cfg.outdir);
-        if (n >= (int)sizeof dir || make_dirs(dir, 1) != 0) {
-            fprintf(stderr, PROG ": %s: %s\n", cfg.outdir,
+        int n = snprintf(dir, sizeof dir, "%s/", cfg.file.outdir);
+        if (n >= (int)sizeof dir || imagefile_make_dirs(dir, 1) != 0) {
+            fprintf(stderr, PROG ": %s: %s\n", cfg.file.outdir,
                     n >= (int)sizeof dir ? strerror(ENAMETOOLONG) : strerror(errno));
             return 1;
         }
