@@ -66,8 +66,10 @@ static pthread_once_t attr_once = PTHREAD_ONCE_INIT;
  * goroutine sleeps on its own semaphore, so with thousands parked each wake-up
  * scanned hundreds of entries (futex_wake was 44% of a 10,000-goroutine run).
  * Asking for 0 slots selects the kernel's global hash, as before 6.16; older
- * kernels reject the call harmlessly. */
-static void use_global_futex_hash(void)
+ * kernels reject the call harmlessly. It runs when the library loads: once a
+ * process has a second thread the switch takes ~30 ms (an RCU wait), and
+ * the timer thread may well come before the first csp_go. */
+__attribute__((constructor)) static void use_global_futex_hash(void)
 {
 #ifdef __linux__
     enum { PR_FUTEX_HASH_ = 78, PR_FUTEX_HASH_SET_SLOTS_ = 1 };
@@ -77,7 +79,6 @@ static void use_global_futex_hash(void)
 
 static void attr_init(void)
 {
-    use_global_futex_hash();
     pthread_attr_init(&thread_attr);
     pthread_attr_setdetachstate(&thread_attr, PTHREAD_CREATE_DETACHED);
     pthread_attr_setstacksize(&thread_attr, csp__cfg()->stack_size);
