@@ -6,6 +6,8 @@
 
 : "${top_builddir:=.}"
 : "${top_srcdir:=$(dirname "$0")/../..}"
+# Absolute, so that a test may cd: make check passes top_builddir=. here.
+top_builddir=$(cd "$top_builddir" && pwd) || exit 1
 book=$top_builddir/apps/book
 
 passed=0
