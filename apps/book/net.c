@@ -17,6 +17,7 @@
 #include <errno.h>
 #include <netdb.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -211,6 +212,15 @@ int book_listen(const struct book_flags *f)
     return fd;
 }
 
+/* Go's default for TCP connections: each write goes out at once. Without
+ * it, Nagle's algorithm and delayed ACKs hold line-at-a-time traffic back
+ * ~40 ms per round trip. */
+static void no_delay(int fd)
+{
+    int one = 1;
+    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+}
+
 int book_accept(int listener)
 {
     for (;;) {
@@ -238,8 +248,10 @@ int book_accept(int listener)
         if (c >= 0)
             server.conns[server.nconns++] = c;
         pthread_mutex_unlock(&server.lock);
-        if (c >= 0)
+        if (c >= 0) {
+            no_delay(c);
             return c;
+        }
         if (err != EINTR && err != ECONNABORTED) {
             errno = err;
             return -1;
@@ -284,6 +296,7 @@ int book_dial(const struct book_flags *f)
     freeaddrinfo(res);
     if (fd < 0)
         book_fatal("dial tcp %s:%d: %s", f->addr, f->port, strerror(err));
+    no_delay(fd);
     return fd;
 }
 

@@ -15,6 +15,7 @@
  * process.
  *
  * Every write ignores SIGPIPE (a vanished client is an EPIPE, not a death).
+ * Connections have TCP_NODELAY set, as Go's have.
  */
 #ifndef BOOK_NET_H
 #define BOOK_NET_H
