@@ -68,7 +68,8 @@ typedef void (*csp_fn)(void *arg);
 
 /* Schedules fn(arg) and returns at once. CSP_EAGAIN when no thread can be had
  * (CSP_MAX_THREADS reached, or the OS refused): fn then does not run.
- * CSP_EINVAL when fn is NULL. */
+ * CSP_EINVAL when fn is NULL. fn may end early with pthread_exit (its thread
+ * leaves the pool); never pthread_cancel a goroutine's thread. */
 CSP_EXPORT int csp_go(csp_fn fn, void *arg);
 
 /* As csp_go, but fn receives a private copy of the size bytes at arg, aligned

@@ -43,8 +43,9 @@ void csp__park(csp__parker *p);
 /* As csp__park, but gives up at the CLOCK_MONOTONIC deadline (ns).
  * Returns true when unparked, false on timeout (no unpark consumed). */
 bool csp__park_until(csp__parker *p, int64_t deadline);
-/* Only spins, for ns at most: true if it consumed an unpark. The caller
- * bounds how many threads do this at once. */
+/* Only spins, for ns at most: true if it consumed an unpark. Takes no spin
+ * slot: the pool's idle spinner (one at a time, but for a claimed spinner
+ * still spinning while its taker fills in its goroutine) uses it. */
 bool csp__park_spin(csp__parker *p, int64_t ns);
 /* Wakes the owner; it must be parked or about to park. Touches only p. */
 void csp__unpark(csp__parker *p);
@@ -72,7 +73,9 @@ enum csp__wait {
 
 typedef struct csp__thread {
     csp__parker parker;  /* this thread's parker */
-    /* Owned by pool.c (pool lock), for goroutine threads. */
+    /* Goroutine threads (pool.c): fn..inline_arg and the spawn fields below
+     * are written by the thread's taker before it unparks the thread; the
+     * idle links and flag are under the pool lock. */
     csp_fn fn;                     /* the goroutine to run, set before unpark */
     void *arg;                     /* its argument */
     void *heap_arg;                /* csp_go_copy's malloc'd copy, freed after fn */

@@ -17,8 +17,9 @@
  *     it), so the semaphore's count is 0 whenever the state is not PARKED.
  *   - A waker touches nothing but the parker: after its exchange the owner may
  *     return from park at once. The parker itself outlives every park and
- *     unpark because it lives in the thread's record, freed only when the thread
- *     leaves the pool with no wake-up outstanding.
+ *     unpark because it lives in the thread's record (on a pool thread's own
+ *     stack, or malloc'd for a foreign thread), which ends only when the
+ *     thread does, with no wake-up outstanding.
  *   - A timed park that loses its PARKED -> EMPTY CAS was notified concurrently:
  *     the post is coming, so it waits for it, keeping the count at 0.
  *

@@ -2,10 +2,12 @@
  * pool.c - goroutines on pooled threads.
  *
  * A thread whose goroutine returns becomes idle. One idle thread at a time
- * is the spinner: it publishes itself in `spinner` and spins for
- * IDLE_SPIN_NS, so that a csp_go arriving meanwhile claims it and hands over
- * the goroutine with no system call on either side (a spawn loop keeps one
- * warm thread busy instead of waking a sleeping one per goroutine). Every
+ * is the spinner: it publishes itself in `spinner` and spins a while, so that
+ * a csp_go arriving meanwhile claims it and hands over the goroutine with
+ * neither side sleeping (a spawn loop keeps one warm thread busy instead of
+ * waking a sleeping one per goroutine). How long it spins adapts: halved
+ * after a spin nobody claimed, grown when a claim came or when a csp_go
+ * found no spinner, so sparse goroutines cost little spinning. Every
  * other idle thread, and the spinner once its spin ends unclaimed, waits on
  * the idle list, parked with a timeout; when CSP_IDLE_MS passes with no
  * work it leaves the pool. csp_go takes the spinner, else the most recently
@@ -20,25 +22,33 @@
  * Invariants:
  *   - n_threads counts live pool threads plus those being created;
  *     n_threads <= max_threads.
- *   - n_idle counts threads from the end of a goroutine until they are
- *     taken or leave the pool: the spinner, the idle list, and threads on
- *     their way to either.
+ *   - n_idle counts idle threads: the published spinner, the idle list, and
+ *     threads between the end of their goroutine and one of those two (a
+ *     few instructions, or a spin's end and a lock). A taker that finds
+ *     neither a spinner nor a listed thread while n_idle says one is coming
+ *     waits for it (briefly before creating a thread; at the cap until it
+ *     arrives): stats that say idle mean csp_go reuses the thread.
  *   - An idle thread is the published spinner, or on the idle list, or on
  *     its way between, never two at once. It is taken at most once per idle
  *     period, by whoever removes it (the exchange on `spinner`, or
- *     idle_remove under pool_mu); its taker alone writes its fn/arg and
- *     unparks it exactly once.
+ *     idle_remove under pool_mu); its taker alone writes its goroutine
+ *     fields (fn, arg, heap_arg, inline_arg, id, file, line, fname, state)
+ *     and unparks it exactly once.
  *   - A spinner whose withdrawing CAS fails was claimed: its taker's unpark
  *     is coming, so it parks for it. Likewise an idle thread whose park timed
  *     out leaves only if it is still on the list.
  *   - A thread's record lives on its own stack: no heap per thread (at
- *     10,000 threads heap records were 2.6 MiB resident). A new thread gets
- *     its first goroutine in a birth record, copies it and puts it back on
+ *     10,000 threads heap records were 2.6 MiB resident). It leaves every
+ *     list before thread_main returns, also when a goroutine ends its thread
+ *     with pthread_exit (the cleanup handler). A new thread gets its first
+ *     goroutine in a birth record, copies it and puts it back on
  *     spare_births, so only spawners ever malloc or free births (a thread's
- *     first free() would build it a 600-byte malloc cache).
+ *     first free() would build it a 600-byte malloc cache). spare_births
+ *     holds as many as were ever in flight at once, kept for reuse.
  */
 #include "internal.h"
 
+#include <sched.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
@@ -52,11 +62,14 @@ static _Atomic(csp__thread *) spinner; /* the idle thread spinning for work */
 static _Atomic uint64_t n_spawned;
 
 enum {
-    IDLE_SPIN_NS = 50 * 1000,     /* how long the spinner waits for a csp_go */
-    SPAWN_WAIT_MAX_NS = 4000,     /* how long a csp_go may wait for a spinner */
-    SPAWN_WAIT_CHECK = 16         /* pauses between clock reads */
+    IDLE_SPIN_MAX_NS = 50 * 1000, /* the longest the spinner waits for a csp_go */
+    IDLE_SPIN_STEP_NS = 1000,     /* its growth when a csp_go found no spinner */
+    SPAWN_WAIT_MAX_NS = 4000,     /* the longest a csp_go waits for a spinner */
+    SPAWN_WAIT_CHECK = 16,        /* pauses between clock reads */
+    TRANSIT_WAITS = 1024          /* polls for an idle thread between lists */
 };
-static _Atomic int spawn_wait_ns = 2000; /* adaptive, see claim_spinner */
+static _Atomic int idle_spin_ns = IDLE_SPIN_MAX_NS; /* adaptive, see spin_for_work */
+static _Atomic int spawn_wait_ns = 2000;            /* adaptive, see claim_spinner */
 
 static pthread_attr_t thread_attr;
 static pthread_once_t attr_once = PTHREAD_ONCE_INIT;
@@ -105,21 +118,34 @@ static void idle_remove(csp__thread *t)
     t->idle = false;
 }
 
+static void set_idle_spin(int ns)
+{
+    atomic_store_explicit(&idle_spin_ns, ns < IDLE_SPIN_MAX_NS ? ns : IDLE_SPIN_MAX_NS,
+                          memory_order_relaxed);
+}
+
 /* Publishes t as the spinner, when there is none, and spins: true when a
  * taker claimed it (its goroutine is set), false when it withdrew. */
 static bool spin_for_work(csp__thread *t)
 {
+    int budget = atomic_load_explicit(&idle_spin_ns, memory_order_relaxed);
+    if (budget < IDLE_SPIN_STEP_NS)
+        return false; /* spins have gone unclaimed: csp_go will regrow it */
     csp__thread *none = NULL;
     /* release: the taker's writes to t's goroutine fields follow our reads */
     if (!atomic_compare_exchange_strong_explicit(&spinner, &none, t, memory_order_release,
                                                  memory_order_relaxed))
         return false;
-    if (csp__park_spin(&t->parker, IDLE_SPIN_NS))
+    if (csp__park_spin(&t->parker, budget)) {
+        set_idle_spin(2 * budget);
         return true;
+    }
     csp__thread *me = t;
     if (atomic_compare_exchange_strong_explicit(&spinner, &me, NULL, memory_order_relaxed,
-                                                memory_order_relaxed))
+                                                memory_order_relaxed)) {
+        set_idle_spin(budget / 2);
         return false;
+    }
     csp__park(&t->parker); /* claimed as the spin ended: the unpark is coming */
     return true;
 }
@@ -128,6 +154,7 @@ static bool spin_for_work(csp__thread *t)
  * the pool (false). */
 static bool wait_for_work(csp__thread *t)
 {
+    atomic_fetch_add_explicit(&n_idle, 1, memory_order_relaxed);
     if (spin_for_work(t))
         return true;
     pthread_mutex_lock(&pool_mu);
@@ -160,6 +187,35 @@ static void adopt_birth(csp__thread *t, csp__thread *birth)
     pthread_mutex_unlock(&pool_mu);
 }
 
+/* The end of a goroutine's run, whether it returned or ended its thread. */
+static void goroutine_ended(csp__thread *t)
+{
+    free(t->heap_arg);
+    t->heap_arg = NULL;
+    atomic_store_explicit(&t->state, CSP__ST_IDLE, memory_order_relaxed);
+    if (csp__cfg()->dbg_deadlock)
+        csp__dl_running_add(-1);
+}
+
+static void thread_ends(csp__thread *t)
+{
+    csp__registry_remove(t);
+    csp__parker_destroy(&t->parker);
+    csp__tls_self = NULL;
+}
+
+/* A goroutine called pthread_exit (or was cancelled): its thread leaves the
+ * pool with it, and its record, on the stack being unwound, leaves every list. */
+static void thread_exited(void *p)
+{
+    csp__thread *t = p;
+    goroutine_ended(t);
+    pthread_mutex_lock(&pool_mu);
+    n_threads--;
+    pthread_mutex_unlock(&pool_mu);
+    thread_ends(t);
+}
+
 static void *thread_main(void *birth)
 {
     csp__thread self, *t = &self;
@@ -167,18 +223,15 @@ static void *thread_main(void *birth)
     csp__parker_init(&t->parker);
     csp__tls_self = t;
     csp__registry_add(t);
+    bool more;
+    pthread_cleanup_push(thread_exited, t);
     do {
         t->fn(t->arg);
-        free(t->heap_arg);
-        t->heap_arg = NULL;
-        atomic_store_explicit(&t->state, CSP__ST_IDLE, memory_order_relaxed);
-        if (csp__cfg()->dbg_deadlock)
-            csp__dl_running_add(-1);
-        atomic_fetch_add_explicit(&n_idle, 1, memory_order_relaxed);
-    } while (wait_for_work(t));
-    csp__registry_remove(t);
-    csp__parker_destroy(&t->parker);
-    csp__tls_self = NULL;
+        goroutine_ended(t);
+        more = wait_for_work(t);
+    } while (more);
+    pthread_cleanup_pop(0);
+    thread_ends(t);
     return NULL;
 }
 
@@ -187,6 +240,15 @@ static void unreserve(void)
     pthread_mutex_lock(&pool_mu);
     n_threads--;
     pthread_mutex_unlock(&pool_mu);
+}
+
+static csp__thread *take_spinner(void)
+{
+    /* acquire: pairs with the spinner's publishing release */
+    csp__thread *t = atomic_exchange_explicit(&spinner, NULL, memory_order_acquire);
+    if (t)
+        atomic_fetch_sub_explicit(&n_idle, 1, memory_order_relaxed);
+    return t;
 }
 
 /* Claims the spinner, waiting for one up to spawn_wait_ns: a thread that
@@ -214,13 +276,14 @@ static csp__thread *claim_spinner(void)
         waited = true;
         csp__cpu_relax();
     }
-    /* acquire: pairs with the spinner's publishing release */
-    csp__thread *t = atomic_exchange_explicit(&spinner, NULL, memory_order_acquire);
+    csp__thread *t = take_spinner();
     if (!t)
         return NULL; /* another taker got it */
-    atomic_fetch_sub_explicit(&n_idle, 1, memory_order_relaxed);
-    if (budget < SPAWN_WAIT_MAX_NS)
-        atomic_store_explicit(&spawn_wait_ns, budget + budget / 2 + 100, memory_order_relaxed);
+    if (budget < SPAWN_WAIT_MAX_NS) {
+        int more = budget + budget / 2 + 100;
+        atomic_store_explicit(&spawn_wait_ns, more < SPAWN_WAIT_MAX_NS ? more : SPAWN_WAIT_MAX_NS,
+                              memory_order_relaxed);
+    }
     return t;
 }
 
@@ -231,9 +294,24 @@ static int take_thread(csp__thread **t, bool *fresh)
     *fresh = false;
     if ((*t = claim_spinner()))
         return 0;
+    /* No spinner was there for us: a longer spin would have served. */
+    set_idle_spin(atomic_load_explicit(&idle_spin_ns, memory_order_relaxed) + IDLE_SPIN_STEP_NS);
     size_t max = csp__cfg()->max_threads;
     pthread_mutex_lock(&pool_mu);
-    if ((*t = idle_head)) {
+    for (int i = 0; !(*t = idle_head) && atomic_load_explicit(&n_idle, memory_order_relaxed) > 0 &&
+                    (i < TRANSIT_WAITS || n_threads >= max);
+         i++) {
+        /* An idle thread is on its way to the spinner slot or the list. At
+         * the cap wait for it however long its CPU takes: it will arrive. */
+        pthread_mutex_unlock(&pool_mu);
+        if ((*t = take_spinner()))
+            return 0;
+        if (i % 16 == 15)
+            sched_yield(); /* it may be waiting for our CPU */
+        csp__cpu_relax();
+        pthread_mutex_lock(&pool_mu);
+    }
+    if (*t) {
         idle_remove(*t);
         atomic_fetch_sub_explicit(&n_idle, 1, memory_order_relaxed);
         pthread_mutex_unlock(&pool_mu);

@@ -845,6 +845,51 @@ static void test_spawn_storm(void)
     free(runs);
 }
 
+static void exit_fn(void *wg)
+{
+    csp_wg_done(wg);
+    pthread_exit(NULL); /* Go's runtime.Goexit */
+}
+
+/* Goroutines that end with pthread_exit take their threads out of the pool
+ * and out of the records: the counts come back, csp_dump lists none of them
+ * (and returns: new threads may reuse their stacks), and new goroutines run. */
+static void test_goroutine_pthread_exit(void)
+{
+    enum { K = 3, M = 8 };
+    quiesce();
+    size_t before = csp_test_stats().threads;
+    csp_wg *wg = csp_wg_new();
+    csp_chan *gate = csp_chan_make(0, 0);
+    CU_ASSERT_FATAL(wg && gate);
+    CSP_ASSERT_EQ(csp_wg_add(wg, K), 0);
+    for (int i = 0; i < K; i++)
+        CSP_ASSERT_EQ(csp_go(exit_fn, wg), 0);
+    csp_wg_wait(wg);
+    CU_ASSERT(csp_test_wait_until(threads_at_most, &before, 10000));
+    quiesce();
+    size_t want = csp_test_stats().blocked + M;
+    for (int i = 0; i < M; i++)
+        CSP_ASSERT_EQ(csp_go(csp_test_gate_fn, gate), 0);
+    CU_ASSERT(csp_test_wait_until(csp_test_blocked_at_least, &want, 10000));
+    char *dump = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&dump, &len);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+    csp_dump(f);
+    fclose(f);
+    CU_ASSERT(strstr(dump, "exit_fn") == NULL);
+    size_t gates = 0;
+    for (const char *p = dump; (p = strstr(p, "csp_test_gate_fn")); p++)
+        gates++;
+    CSP_ASSERT_EQ(gates, M);
+    free(dump);
+    csp_close(gate);
+    quiesce();
+    csp_chan_release(gate);
+    csp_wg_free(wg);
+}
+
 /* ------------------------------------------------------------------------
  * Configuration, in children
  * ------------------------------------------------------------------------ */
@@ -953,6 +998,7 @@ static const csp_test tests[] = {
     { "warm_pool_sequential", test_warm_pool_sequential },
     { "nested_spawn", test_nested_spawn },
     { "spawn_storm", test_spawn_storm },
+    { "goroutine_pthread_exit", test_goroutine_pthread_exit },
     { "eagain_at_thread_cap", test_eagain_at_thread_cap },
     { "idle_ms", test_idle_ms },
     { "stack_size", test_stack_size },
