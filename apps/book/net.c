@@ -54,12 +54,21 @@ static _Noreturn void usage(const char *prog, bool with_delay)
     exit(2);
 }
 
-static long number(const char *s, long min, long max, const char *prog, bool with_delay)
+bool book_parse_long(const char *s, long min, long max, long *out)
 {
     char *end;
     errno = 0;
     long v = strtol(s, &end, 10);
     if (errno != 0 || end == s || *end != '\0' || v < min || v > max)
+        return false;
+    *out = v;
+    return true;
+}
+
+static long number(const char *s, long min, long max, const char *prog, bool with_delay)
+{
+    long v;
+    if (!book_parse_long(s, min, max, &v))
         usage(prog, with_delay);
     return v;
 }

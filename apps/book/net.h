@@ -37,6 +37,9 @@ struct book_flags {
  * on anything else. */
 void book_parse_flags(int argc, char **argv, bool with_delay, struct book_flags *f);
 
+/* A decimal flag value in [min, max]: true with *out set, else false. */
+bool book_parse_long(const char *s, long min, long max, long *out);
+
 /* log.Printf and log.Fatalf: "2006/01/02 15:04:05 message\n" on stderr, in
  * one write; book_fatal then exits 1. */
 void book_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

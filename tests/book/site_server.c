@@ -425,10 +425,8 @@ static _Noreturn void usage(void)
 
 static long number(const char *s, long min, long max)
 {
-    char *end;
-    errno = 0;
-    long v = strtol(s, &end, 10);
-    if (errno != 0 || end == s || *end != '\0' || v < min || v > max)
+    long v;
+    if (!book_parse_long(s, min, max, &v))
         usage();
     return v;
 }
