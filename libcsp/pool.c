@@ -204,11 +204,17 @@ static void thread_ends(csp__thread *t)
     csp__tls_self = NULL;
 }
 
-/* A goroutine called pthread_exit (or was cancelled): its thread leaves the
- * pool with it, and its record, on the stack being unwound, leaves every list. */
-static void thread_exited(void *p)
+/* The cleanup of thread_main's `running`: when a goroutine ends its thread
+ * with pthread_exit, glibc unwinds the stack and this runs (libcsp is built
+ * with -fexceptions for it): the thread leaves the pool, and its record,
+ * on the stack being unwound, leaves every list. A cleanup attribute rather
+ * than pthread_cleanup_push, whose buffer in this frame shifts every
+ * goroutine's frames against the cache lines (B5 600 -> 950 ns/item). */
+static void thread_exited(csp__thread **running)
 {
-    csp__thread *t = p;
+    csp__thread *t = *running;
+    if (!t)
+        return; /* thread_main returned normally */
     goroutine_ended(t);
     pthread_mutex_lock(&pool_mu);
     n_threads--;
@@ -223,14 +229,12 @@ static void *thread_main(void *birth)
     csp__parker_init(&t->parker);
     csp__tls_self = t;
     csp__registry_add(t);
-    bool more;
-    pthread_cleanup_push(thread_exited, t);
+    csp__thread *running __attribute__((cleanup(thread_exited))) = t;
     do {
         t->fn(t->arg);
         goroutine_ended(t);
-        more = wait_for_work(t);
-    } while (more);
-    pthread_cleanup_pop(0);
+    } while (wait_for_work(t));
+    running = NULL;
     thread_ends(t);
     return NULL;
 }
