@@ -232,21 +232,12 @@ static void put_top(struct report *r)
 
 static size_t path_set(struct report *r, size_t len, const char *s)
 {
-    size_t n = strlen(s);
-    if (len + n + 2 > r->path_cap) {
-        r->path_cap = 2 * (len + n + 2);
-        r->path = du_xrealloc(r->path, r->path_cap);
-    }
-    memcpy(r->path + len, s, n + 1);
-    return len + n;
+    return du_path_put(&r->path, &r->path_cap, len, s);
 }
 
-/* name joined to the path of length len as fts joins it (see walk.c). */
 static size_t path_join(struct report *r, size_t len, const char *name)
 {
-    if (len == 0 || r->path[len - 1] != '/')
-        len = path_set(r, len, "/");
-    return path_set(r, len, name);
+    return du_path_join(&r->path, &r->path_cap, len, name);
 }
 
 /* False if e was counted before (a hard link, or a directory met again). */

@@ -325,25 +325,22 @@ static struct du_ent *add_ent(struct du_dir *d)
     return e;
 }
 
-/* Appends s to k->path at len; returns the new length. */
-static size_t path_put(struct walker *k, size_t len, const char *s)
+size_t du_path_put(char **buf, size_t *cap, size_t len, const char *s)
 {
     size_t n = strlen(s);
-    if (len + n + 2 > k->path_cap) {
-        k->path_cap = 2 * (len + n + 2);
-        k->path = du_xrealloc(k->path, k->path_cap);
+    if (len + n + 2 > *cap) {
+        *cap = 2 * (len + n + 2);
+        *buf = du_xrealloc(*buf, *cap);
     }
-    memcpy(k->path + len, s, n + 1);
+    memcpy(*buf + len, s, n + 1);
     return len + n;
 }
 
-/* Appends "/name" to the path of length len, or just "name" after a slash,
- * as fts joins names (so root "d/" gives "d/x", not "d//x"). */
-static size_t path_join(struct walker *k, size_t len, const char *name)
+size_t du_path_join(char **buf, size_t *cap, size_t len, const char *name)
 {
-    if (len == 0 || k->path[len - 1] != '/')
-        len = path_put(k, len, "/");
-    return path_put(k, len, name);
+    if (len == 0 || (*buf)[len - 1] != '/')
+        len = du_path_put(buf, cap, len, "/");
+    return du_path_put(buf, cap, len, name);
 }
 
 /* The path of directory d (as printed) into k->path; returns its length.
@@ -381,7 +378,7 @@ static void entry_error(struct walker *k, const struct du_dir *d, const char *na
 {
     size_t len = dir_path(k, d);
     if (name)
-        path_join(k, len, name);
+        du_path_join(&k->path, &k->path_cap, len, name);
     du_error(k->w, err, what, k->path);
 }
 
@@ -476,7 +473,7 @@ static void add_entry(struct walker *k, struct du_dir *d, int fd, const char *na
     if (w->o.one_fs && (uint64_t)st.st_dev != k->root_dev)
         return;
     if (w->o.n_excludes) {
-        path_join(k, prefix, name);
+        du_path_join(&k->path, &k->path_cap, prefix, name);
         if (excluded(&w->o, k->path))
             return;
     }

@@ -107,6 +107,13 @@ static inline const char *du_ent_name(const struct du_dir *d, const struct du_en
 /* realloc, or exit with "memory exhausted" (as GNU's xalloc_die). */
 void *du_xrealloc(void *p, size_t n);
 
+/* A path built in a growable buffer *buf of *cap bytes. du_path_put puts s
+ * at len and du_path_join appends "/name", or just "name" after a slash, as
+ * fts joins names (so root "d/" gives "d/x", not "d//x"); both return the new
+ * length. */
+size_t du_path_put(char **buf, size_t *cap, size_t len, const char *s);
+size_t du_path_join(char **buf, size_t *cap, size_t len, const char *name);
+
 /* Messages on stderr as GNU du words them ("csp-du: cannot access 'x': ..."),
  * the file name quoted as GNU's quoteaf does; sets the failure flag when w
  * is not NULL. */
