@@ -356,6 +356,7 @@ static void bench_b7(void)
 {
     b7_ch = make_chan("B7", sizeof(int), 0);
     b7_wg = make_wg("B7");
+    go_retries = 0;
     csp_wg_add(b7_wg, B7_N);
     int64_t t0 = now_ns();
     for (int i = 0; i < B7_N; i++)

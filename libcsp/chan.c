@@ -155,6 +155,13 @@ static inline unsigned char *slot(csp_chan *c, size_t i)
     return c->buf ? c->buf + i * c->elem_size : NULL; /* no ring for zero-size values */
 }
 
+/* A receive from a closed channel: the zero value (dst may be NULL). */
+static void zero_elem(const csp_chan *c, void *dst)
+{
+    if (dst && c->elem_size)
+        memset(dst, 0, c->elem_size);
+}
+
 static inline size_t ring_next(const csp_chan *c, size_t i)
 {
     return ++i == c->cap ? 0 : i;
@@ -212,8 +219,7 @@ bool csp__chan_try_recv(csp_chan *c, void *out, int *err, csp__sel **wake)
         return true;
     }
     if (c->closed) {
-        if (out && c->elem_size)
-            memset(out, 0, c->elem_size);
+        zero_elem(c, out);
         *err = CSP_ECLOSED;
         return true;
     }
@@ -224,40 +230,33 @@ bool csp__chan_try_recv(csp_chan *c, void *out, int *err, csp__sel **wake)
  * Public operations
  * ------------------------------------------------------------------------ */
 
-int csp_chan_send(csp_chan *c, const void *elem)
+/* A plain operation: the one-case select. */
+static int chan_op(csp_chan *c, csp_case k, bool nonblock)
 {
     if (!c)
         return CSP_EINVAL;
-    csp_case k = { c, CSP_OP_SEND, (void *)(uintptr_t)elem, 0 };
-    int r = csp__select(&k, 1, false, -1);
+    int r = csp__select(&k, 1, nonblock, -1);
     return r < 0 ? r : k.err;
+}
+
+int csp_chan_send(csp_chan *c, const void *elem)
+{
+    return chan_op(c, csp__case_send(c, elem), false);
 }
 
 int csp_chan_recv(csp_chan *c, void *out)
 {
-    if (!c)
-        return CSP_EINVAL;
-    csp_case k = { c, CSP_OP_RECV, out, 0 };
-    int r = csp__select(&k, 1, false, -1);
-    return r < 0 ? r : k.err;
+    return chan_op(c, csp__case_recv(c, out), false);
 }
 
 int csp_chan_trysend(csp_chan *c, const void *elem)
 {
-    if (!c)
-        return CSP_EINVAL;
-    csp_case k = { c, CSP_OP_SEND, (void *)(uintptr_t)elem, 0 };
-    int r = csp__select(&k, 1, true, -1);
-    return r < 0 ? r : k.err;
+    return chan_op(c, csp__case_send(c, elem), true);
 }
 
 int csp_chan_tryrecv(csp_chan *c, void *out)
 {
-    if (!c)
-        return CSP_EINVAL;
-    csp_case k = { c, CSP_OP_RECV, out, 0 };
-    int r = csp__select(&k, 1, true, -1);
-    return r < 0 ? r : k.err;
+    return chan_op(c, csp__case_recv(c, out), true);
 }
 
 /* Completes every live waiter of q with CSP_ECLOSED, chaining them on *list
@@ -266,8 +265,8 @@ static void close_queue(csp_chan *c, csp__waitq *q, bool zero_fill, csp__waiter 
 {
     csp__waiter *w;
     while ((w = waitq_pop_claimed(q)) != NULL) {
-        if (zero_fill && w->elem && c->elem_size)
-            memset(w->elem, 0, c->elem_size);
+        if (zero_fill)
+            zero_elem(c, w->elem);
         complete(w, CSP_ECLOSED);
         w->wake_next = *list;
         *list = w;
@@ -304,10 +303,7 @@ size_t csp_chan_len(csp_chan *c)
 {
     if (!c)
         return 0;
-    pthread_mutex_lock(&c->mu);
-    size_t n = c->count;
-    pthread_mutex_unlock(&c->mu);
-    return n;
+    return __atomic_load_n(&c->count, __ATOMIC_RELAXED); /* stored atomically under mu */
 }
 
 size_t csp_chan_cap(csp_chan *c)

@@ -81,6 +81,7 @@ typedef struct csp__thread {
     void *heap_arg;                /* csp_go_copy's malloc'd copy, freed after fn */
     struct csp__thread *idle_prev, *idle_next; /* links in the idle list */
     bool idle;                     /* on the idle list */
+    /* Fixed before the record is registered; read without locks after. */
     bool is_goroutine;             /* a pool thread (else a foreign thread) */
     bool is_main;                  /* the process's initial thread */
     /* Written by the owner, read racily (relaxed) by dump and stats. */

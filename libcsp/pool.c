@@ -59,7 +59,7 @@ static csp__thread *spare_births;      /* pool_mu: linked by idle_next */
 static size_t n_threads, n_peak;       /* pool_mu */
 static _Atomic size_t n_idle;
 static _Atomic(csp__thread *) spinner; /* the idle thread spinning for work */
-static _Atomic uint64_t n_spawned;
+static _Atomic uint64_t n_spawned;     /* goroutine ids; relaxed: only counts */
 
 enum {
     IDLE_SPIN_MAX_NS = 50 * 1000, /* the longest the spinner waits for a csp_go */
@@ -187,6 +187,13 @@ static void adopt_birth(csp__thread *t, csp__thread *birth)
     pthread_mutex_unlock(&pool_mu);
 }
 
+static void unreserve(void)
+{
+    pthread_mutex_lock(&pool_mu);
+    n_threads--;
+    pthread_mutex_unlock(&pool_mu);
+}
+
 /* The end of a goroutine's run, whether it returned or ended its thread. */
 static void goroutine_ended(csp__thread *t)
 {
@@ -216,9 +223,7 @@ static void thread_exited(csp__thread **running)
     if (!t)
         return; /* thread_main returned normally */
     goroutine_ended(t);
-    pthread_mutex_lock(&pool_mu);
-    n_threads--;
-    pthread_mutex_unlock(&pool_mu);
+    unreserve(); /* the thread leaves the pool */
     thread_ends(t);
 }
 
@@ -237,13 +242,6 @@ static void *thread_main(void *birth)
     running = NULL;
     thread_ends(t);
     return NULL;
-}
-
-static void unreserve(void)
-{
-    pthread_mutex_lock(&pool_mu);
-    n_threads--;
-    pthread_mutex_unlock(&pool_mu);
 }
 
 static csp__thread *take_spinner(void)

@@ -80,6 +80,12 @@ csp__thread *csp__self_slow(void)
  * Reading the records
  * ------------------------------------------------------------------------ */
 
+/* A goroutine blocked in a channel operation, select or wait group. */
+static bool blocked_goroutine(csp__thread *t)
+{
+    return t->is_goroutine && atomic_load_explicit(&t->state, memory_order_relaxed) == CSP__ST_BLOCKED;
+}
+
 void csp_stats_get(csp_stats *out)
 {
     if (!out)
@@ -87,10 +93,8 @@ void csp_stats_get(csp_stats *out)
     csp__pool_stats(out);
     size_t blocked = 0;
     pthread_mutex_lock(&reg_mu);
-    for (csp__thread *t = reg_head; t; t = t->reg_next) {
-        if (t->is_goroutine && atomic_load_explicit(&t->state, memory_order_relaxed) == CSP__ST_BLOCKED)
-            blocked++;
-    }
+    for (csp__thread *t = reg_head; t; t = t->reg_next)
+        blocked += blocked_goroutine(t);
     pthread_mutex_unlock(&reg_mu);
     out->blocked = blocked;
     out->timers = csp__timers_pending();
@@ -167,7 +171,7 @@ void csp__report_leaks(FILE *f)
     size_t n = 0;
     pthread_mutex_lock(&reg_mu);
     for (csp__thread *t = reg_head; t; t = t->reg_next) {
-        if (t->is_goroutine && atomic_load_explicit(&t->state, memory_order_relaxed) == CSP__ST_BLOCKED) {
+        if (blocked_goroutine(t)) {
             if (n++ == 0)
                 fputs("csp: goroutines still blocked at exit:\n", f);
             print_thread(f, t);

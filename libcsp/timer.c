@@ -21,8 +21,8 @@
 
 typedef struct timer {
     int64_t when;   /* deadline, csp_now() ns (tm_mu) */
-    int64_t period; /* 0 for a one-shot timer */
-    csp_chan *ch;   /* capacity-1 channel of int64_t; the timer holds a reference */
+    int64_t period; /* 0 for a one-shot timer; set before the timer is queued, then fixed */
+    csp_chan *ch;   /* capacity-1 channel of int64_t, the timer holding a reference; fixed */
     size_t heap_i;  /* position in the heap (tm_mu) */
 } timer;
 

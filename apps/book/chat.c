@@ -91,6 +91,7 @@ struct member {
     char who[WHO_MAX]; /* its address, for the log */
 };
 
+/* Made by main before any goroutine starts; only read after. */
 static csp_chan *entering; /* chan struct member */
 static csp_chan *leaving;  /* chan client */
 static csp_chan *messages; /* chan char *: all incoming client messages */

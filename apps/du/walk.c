@@ -325,6 +325,14 @@ static struct du_ent *add_ent(struct du_dir *d)
     return e;
 }
 
+/* Whether an entry goes through the seen-set: every one under hash_all
+ * (cycle and duplicate checks), else files with more than one link; none
+ * when -l counts every link. */
+static bool is_hashed(const struct du_walk *w, const struct stat *st)
+{
+    return !w->o.count_links && (w->o.hash_all || (!S_ISDIR(st->st_mode) && st->st_nlink > 1));
+}
+
 size_t du_path_put(char **buf, size_t *cap, size_t len, const char *s)
 {
     size_t n = strlen(s);
@@ -451,7 +459,7 @@ static void add_subdir(struct walker *k, struct du_dir *d, const char *name, uin
     e->d_ino = d_ino;
     e->dir = c;
     e->name = add_name(d, name);
-    e->hashed = w->o.hash_all && !w->o.count_links;
+    e->hashed = is_hashed(w, st);
     e->owner = owner;
     if (owner) {
         c->name = e->name;
@@ -484,7 +492,7 @@ static void add_entry(struct walker *k, struct du_dir *d, int fd, const char *na
         return;
     }
     k->batch.files++;
-    bool hashed = !w->o.count_links && (w->o.hash_all || st.st_nlink > 1);
+    bool hashed = is_hashed(w, &st);
     if (!hashed && !w->o.keep_files) {
         d->plain_size += size;
         d->plain_files++;
@@ -790,7 +798,7 @@ static void init_root(struct du_walk *w, struct du_root *r, const char *arg)
     r->ent.size = entry_size(w, &st);
     r->ent.dev = (uint64_t)st.st_dev;
     r->ent.ino = (uint64_t)st.st_ino;
-    r->ent.hashed = !w->o.count_links && (w->o.hash_all || (!S_ISDIR(st.st_mode) && st.st_nlink > 1));
+    r->ent.hashed = is_hashed(w, &st);
     if (!S_ISDIR(st.st_mode))
         return;
     struct du_dir *d = new_node(NULL, &st);

@@ -55,6 +55,7 @@ enum {
     PATH_MAX_LEN = 1024 /* the request target kept */
 };
 
+/* Set from the flags before any goroutine starts; only read after. */
 static int npages = 150; /* -n */
 static int64_t delay;    /* -d, in ns */
 static int64_t slow;     /* -s, in ns: /page/1.html's extra delay */
