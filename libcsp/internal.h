@@ -128,9 +128,10 @@ typedef struct csp__sel {
 typedef struct csp__waiter {
     csp__sel *sel;                 /* the operation this case belongs to */
     struct csp__waiter *prev, *next; /* channel queue links (channel lock) */
-    struct csp__waiter *wake_next; /* close's wake list (channel lock) */
+    struct csp__waiter *wake_next; /* a waker's list of waiters to wake (channel lock) */
     void *elem;                    /* recv: destination (may be NULL); send: source */
     int index;                     /* case index within the sel */
+    bool held;                     /* owner-only: a reference is held for the select (select.c) */
     _Atomic bool queued;           /* on a queue; cleared (release) as a waker's last touch */
 } csp__waiter;
 
@@ -162,39 +163,86 @@ typedef struct csp__waitq {
     csp__waiter *head, *tail; /* FIFO; channel lock */
 } csp__waitq;
 
+/* A slot of a buffered channel's ring: the value follows seq. */
+typedef struct csp__slot {
+    _Atomic uint64_t seq; /* pos: free for the send at pos; pos + 1: holds that send's value */
+} csp__slot;
+
+#define CSP__CACHE_LINE 64
+enum { CSP__RECVQ = 1, CSP__SENDQ = 2 };
+
 struct csp_chan {
-    /* mu protects every field below but refs, and the prev/next/wake_next
-     * links and queued flag of the waiters on this channel's queues. */
+    /* mu protects the queues, closed, and the prev/next/wake_next
+     * fields of the waiters on this channel's queues. */
     pthread_mutex_t mu;
-    size_t elem_size;      /* bytes per value (immutable) */
-    size_t cap;            /* ring capacity (immutable) */
-    size_t count;          /* values in the ring; stored atomically (see csp__chan_ready_hint) */
-    size_t recvx, sendx;   /* ring read and write slots */
     csp__waitq recvq;      /* blocked receivers */
     csp__waitq sendq;      /* blocked senders */
     bool closed;           /* closed; never reopened; stored atomically */
+    size_t elem_size;      /* bytes per value (immutable) */
+    size_t cap;            /* ring capacity (immutable) */
+    size_t slot_size;      /* bytes per ring slot, seq and value (immutable) */
+    unsigned char *buf;    /* cap slots (NULL if unbuffered) */
     _Atomic size_t refs;   /* references: owners plus blocked operations */
-    unsigned char *buf;    /* ring of cap * elem_size bytes (NULL if none) */
+    /* The ring (ring.c): lock-free, each index on its own cache line. */
+    _Alignas(CSP__CACHE_LINE) _Atomic unsigned queued; /* CSP__RECVQ, CSP__SENDQ: those queues non-empty */
+    _Alignas(CSP__CACHE_LINE) _Atomic uint64_t head; /* position of the next receive << 2 | flags */
+    _Alignas(CSP__CACHE_LINE) _Atomic uint64_t tail; /* position of the next send << 2 | flags */
+    _Alignas(CSP__CACHE_LINE) unsigned char ring[];
 };
 
-void csp__waitq_push(csp__waitq *q, csp__waiter *w);
-void csp__waitq_remove(csp__waitq *q, csp__waiter *w);
+/* The lock-free ring of a buffered channel (ring.c). push and pop never
+ * block but for an operation of another thread that is half done on the slot
+ * they need (its index taken, its value not yet copied); a full or empty ring
+ * is reported at once. Positions and the closed bit are read and changed
+ * with sequentially consistent operations: see chan.c for the handshake with
+ * the waiter queues that this ordering carries. */
+enum csp__ring_result { CSP__RING_OK, CSP__RING_OK_PUMP, CSP__RING_WOULDBLOCK, CSP__RING_CLOSED };
+void csp__ring_init(csp_chan *c);
+/* locked: the caller holds c->mu and acts for itself or for a queued waiter;
+ * else it takes the fast path, which yields (WOULDBLOCK) to queued waiters.
+ * OK_PUMP (fast path only): waiters were queued on the other side when the
+ * position was taken, and c was retained before the value (or room) became
+ * visible: the caller pumps and releases (chan.c).
+ * push: CLOSED when closed (nothing sent). pop: CLOSED when closed and
+ * drained (out untouched); out may be NULL. */
+enum csp__ring_result csp__ring_push(csp_chan *c, const void *elem, bool locked);
+enum csp__ring_result csp__ring_pop(csp_chan *c, void *out, bool locked);
+/* Marks the ring closed: pushes fail from here on, pops drain it. */
+void csp__ring_close(csp_chan *c);
+/* Channel locked: whether senders (or receivers) are queued, kept with the
+ * queue itself (csp__waitq_push, csp__waitq_remove). */
+void csp__ring_set_queued(csp_chan *c, bool senders, bool queued);
+/* Whether a push (room) or pop (values) would find something now. */
+bool csp__ring_has_room(csp_chan *c);
+bool csp__ring_has_values(csp_chan *c);
+size_t csp__ring_len(csp_chan *c);
 
-/* Tries one case on its locked channel. true: it completed, *err holds its
- * result, and *wake the sel of a waiter it completed too (NULL if none). */
-bool csp__chan_try_send(csp_chan *c, const void *elem, int *err, csp__sel **wake);
-bool csp__chan_try_recv(csp_chan *c, void *out, int *err, csp__sel **wake);
+/* q is c->sendq or c->recvq; c locked. */
+void csp__waitq_push(csp_chan *c, csp__waitq *q, csp__waiter *w);
+void csp__waitq_remove(csp_chan *c, csp__waitq *q, csp__waiter *w);
+
+/* A list of completed waiters, chained by wake_next under their channels'
+ * locks, woken by csp__wake_all after every lock is released. */
+void csp__wake_all(csp__waiter *list);
+
+/* Pairs a buffered channel's values or room with its queued waiters, for
+ * matches that lock-free operations have left behind (see chan.c). Channel
+ * locked; completed waiters are added to *wakes. */
+void csp__chan_pump(csp_chan *c, csp__waiter **wakes);
+
+/* Tries one case on its locked channel. true: it completed and *err holds its
+ * result; waiters it completed too are added to *wakes. */
+bool csp__chan_try_send(csp_chan *c, const void *elem, int *err, csp__waiter **wakes);
+bool csp__chan_try_recv(csp_chan *c, void *out, int *err, csp__waiter **wakes);
 
 /* Whether an operation on c might proceed now, read without the lock: a
  * hint for spinning before registering a waiter, never a decision (that is
- * taken again under the lock). count and closed change only under the lock,
- * through atomic stores, so these loads are no data race. */
-static inline bool csp__chan_ready_hint(const csp_chan *c, int op)
+ * taken again under the lock). */
+static inline bool csp__chan_ready_hint(csp_chan *c, int op)
 {
     if (__atomic_load_n(&c->closed, __ATOMIC_RELAXED))
         return true;
-    size_t count = __atomic_load_n(&c->count, __ATOMIC_RELAXED);
-    return op == CSP_OP_SEND ? count < c->cap : count > 0;
+    return op == CSP_OP_SEND ? csp__ring_has_room(c) : csp__ring_has_values(c);
 }
 
 /* The one blocking path (select.c). deadline: < 0 forever, else absolute;

@@ -90,18 +90,18 @@ static void unlock_all(const csp_case *cases, const uint32_t *lock, size_t live)
     }
 }
 
-static bool try_case(csp_case *k, csp__sel **wake)
+static bool try_case(csp_case *k, csp__waiter **wakes)
 {
     if (k->op == CSP_OP_SEND)
-        return csp__chan_try_send(k->ch, k->val, &k->err, wake);
-    return csp__chan_try_recv(k->ch, k->val, &k->err, wake);
+        return csp__chan_try_send(k->ch, k->val, &k->err, wakes);
+    return csp__chan_try_recv(k->ch, k->val, &k->err, wakes);
 }
 
 /* Pass 1, under all locks: the index of the case that completed, or -1. */
-static int poll_ready(csp_case *cases, const uint32_t *poll, size_t live, csp__sel **wake)
+static int poll_ready(csp_case *cases, const uint32_t *poll, size_t live, csp__waiter **wakes)
 {
     for (size_t k = 0; k < live; k++) {
-        if (try_case(&cases[poll[k]], wake))
+        if (try_case(&cases[poll[k]], wakes))
             return (int)poll[k];
     }
     return -1;
@@ -120,8 +120,10 @@ static void note_wait(csp__thread *self, const csp_case *cases, size_t n, const 
     atomic_store_explicit(&self->wait_n, n, memory_order_relaxed);
 }
 
-/* Passes 2 and 3. Called with every channel locked; returns with none. */
-static int wait_for_case(csp_case *cases, size_t n, const scratch *s, size_t live, int64_t deadline)
+/* Passes 2 and 3. Called with every channel locked; returns with none, and
+ * wakes the waiters on the wakes list after unlocking. */
+static int wait_for_case(csp_case *cases, size_t n, const scratch *s, size_t live, int64_t deadline,
+                         csp__waiter *wakes)
 {
     csp__thread *self = csp__self();
     csp__sel sel = { .chosen = -1, .parker = &self->parker };
@@ -134,11 +136,19 @@ static int wait_for_case(csp_case *cases, size_t n, const scratch *s, size_t liv
         w->elem = cases[i].val;
         w->index = (int)i;
         csp_chan *c = csp_chan_retain(cases[i].ch);
-        csp__waitq_push(cases[i].op == CSP_OP_SEND ? &c->sendq : &c->recvq, w);
+        csp__waitq_push(c, cases[i].op == CSP_OP_SEND ? &c->sendq : &c->recvq, w);
     }
     note_wait(self, cases, n, s->lock, live);
     csp__block_prepare(self, &sel, deadline >= 0); /* before any waker can see sel */
+    /* Now counted in their queues, the waiters look at the rings once more,
+     * for a lock-free operation that looked at the queues before them. */
+    for (size_t k = 0; k < live; k++) {
+        csp_chan *c = cases[s->lock[k]].ch;
+        if (c->cap && (k == 0 || c != cases[s->lock[k - 1]].ch))
+            csp__chan_pump(c, &wakes);
+    }
     unlock_all(cases, s->lock, live);
+    csp__wake_all(wakes); /* perhaps our own sel: then csp__block returns at once */
     bool woken = csp__block(self, &sel, deadline);
 
     /* Pass 3: sel is claimed, so no waker completes another of our waiters;
@@ -150,7 +160,7 @@ static int wait_for_case(csp_case *cases, size_t n, const scratch *s, size_t liv
         if (atomic_load_explicit(&w->queued, memory_order_acquire)) {
             pthread_mutex_lock(&c->mu);
             if (atomic_load_explicit(&w->queued, memory_order_relaxed)) {
-                csp__waitq_remove(cases[i].op == CSP_OP_SEND ? &c->sendq : &c->recvq, w);
+                csp__waitq_remove(c, cases[i].op == CSP_OP_SEND ? &c->sendq : &c->recvq, w);
                 atomic_store_explicit(&w->queued, false, memory_order_relaxed);
             }
             pthread_mutex_unlock(&c->mu);
@@ -183,27 +193,53 @@ static void spin_for_ring(csp_chan *c, int op)
     pthread_mutex_lock(&c->mu);
 }
 
+/* A value sent or a slot freed under the lock is visible at once to the
+ * lock-free operations of a buffered channel (chan.c), whose user may then
+ * release the channel while this thread still unlocks it: each buffered
+ * channel is held for the whole select. Whether a case's channel is held is
+ * noted in its waiter, for the channel may be gone by the time of the drop. */
+static void hold_buffered(const csp_case *cases, const scratch *s, size_t live)
+{
+    for (size_t k = 0; k < live; k++) {
+        uint32_t i = s->lock[k];
+        s->waiters[i].held = cases[i].ch->cap > 0;
+        if (s->waiters[i].held)
+            csp_chan_retain(cases[i].ch);
+    }
+}
+
+static void drop_buffered(const csp_case *cases, const scratch *s, size_t live)
+{
+    for (size_t k = 0; k < live; k++) {
+        uint32_t i = s->lock[k];
+        if (s->waiters[i].held)
+            csp_chan_release(cases[i].ch);
+    }
+}
+
 static int select_with(csp_case *cases, size_t n, bool nonblock, int64_t deadline, const scratch *s)
 {
     size_t live = order_cases(cases, n, s->poll, s->lock);
+    hold_buffered(cases, s, live);
     lock_all(cases, s->lock, live);
-    csp__sel *wake = NULL;
-    int chosen = poll_ready(cases, s->poll, live, &wake);
-    if (chosen < 0 && !nonblock && n == 1 && live == 1 && cases[0].ch->cap > 0) {
+    csp__waiter *wakes = NULL;
+    int r = poll_ready(cases, s->poll, live, &wakes);
+    if (r < 0 && !nonblock && n == 1 && live == 1 && cases[0].ch->cap > 0) {
         spin_for_ring(cases[0].ch, cases[0].op);
-        chosen = poll_ready(cases, s->poll, live, &wake);
+        r = poll_ready(cases, s->poll, live, &wakes);
     }
-    if (chosen >= 0) {
+    if (r >= 0 || nonblock) {
         unlock_all(cases, s->lock, live);
-        if (wake)
-            csp__wake(wake);
-        return chosen;
+        csp__wake_all(wakes);
+        if (r < 0)
+            r = CSP_EAGAIN;
+    } else {
+        /* Pass 1 completed none of ours, but its pumps may have completed
+         * other waiters: wakes goes along, to be woken after the unlock. */
+        r = wait_for_case(cases, n, s, live, deadline, wakes);
     }
-    if (nonblock) {
-        unlock_all(cases, s->lock, live);
-        return CSP_EAGAIN;
-    }
-    return wait_for_case(cases, n, s, live, deadline);
+    drop_buffered(cases, s, live);
+    return r;
 }
 
 /* Scratch on the stack sized for the call: a plain send or receive parks
