@@ -52,21 +52,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* The channel lock is held for a few dozen instructions, and producers and
- * consumers meet on it all the time: an adaptive mutex spins briefly before
- * sleeping instead of making a futex call on every collision. */
-static int chan_mutex_init(pthread_mutex_t *mu)
-{
-    pthread_mutexattr_t attr;
-    pthread_mutexattr_init(&attr);
-#ifdef PTHREAD_ADAPTIVE_MUTEX_INITIALIZER_NP
-    pthread_mutexattr_settype(&attr, PTHREAD_MUTEX_ADAPTIVE_NP);
-#endif
-    int rc = pthread_mutex_init(mu, &attr);
-    pthread_mutexattr_destroy(&attr);
-    return rc;
-}
-
 csp_chan *csp_chan_make(size_t elem_size, size_t cap)
 {
     /* A slot is its seq and the value, rounded up to keep seq aligned. */
@@ -88,11 +73,6 @@ csp_chan *csp_chan_make(size_t elem_size, size_t cap)
         return NULL;
     }
     memset(c, 0, sizeof(*c));
-    if (chan_mutex_init(&c->mu) != 0) {
-        free(c);
-        errno = ENOMEM;
-        return NULL;
-    }
     c->elem_size = elem_size;
     c->cap = cap;
     c->slot_size = slot_size;
@@ -115,7 +95,6 @@ void csp_chan_release(csp_chan *c)
         return;
     if (atomic_fetch_sub_explicit(&c->refs, 1, memory_order_acq_rel) != 1)
         return;
-    pthread_mutex_destroy(&c->mu);
     free(c);
 }
 
@@ -313,9 +292,9 @@ bool csp__chan_try_recv(csp_chan *c, void *out, int *err, csp__waiter **wakes)
 static void pump_after(csp_chan *c)
 {
     csp__waiter *wakes = NULL;
-    pthread_mutex_lock(&c->mu);
+    csp__lock_acquire(&c->mu);
     csp__chan_pump(c, &wakes);
-    pthread_mutex_unlock(&c->mu);
+    csp__lock_release(&c->mu);
     csp__wake_all(wakes);
     csp_chan_release(c);
 }
@@ -389,9 +368,9 @@ int csp_chan_close(csp_chan *c)
     /* A receiver may see the close without the lock and release the channel
      * while this thread still unlocks it (see hold_buffered in select.c). */
     csp_chan_retain(c);
-    pthread_mutex_lock(&c->mu);
+    csp__lock_acquire(&c->mu);
     if (c->closed) {
-        pthread_mutex_unlock(&c->mu);
+        csp__lock_release(&c->mu);
         csp_chan_release(c);
         csp__strict("close of closed channel");
         return CSP_ECLOSED;
@@ -405,7 +384,7 @@ int csp_chan_close(csp_chan *c)
     close_queue(c, &c->recvq, true, &wakes);
     close_queue(c, &c->sendq, false, &wakes);
     settle_flags(c);
-    pthread_mutex_unlock(&c->mu);
+    csp__lock_release(&c->mu);
     csp_chan_release(c);
     csp__wake_all(wakes);
     return 0;

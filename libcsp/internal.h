@@ -36,6 +36,33 @@ static inline void csp__cpu_relax(void)
 #endif
 }
 
+/* ------------------------------------------------------------------------
+ * Lock (lock.c): the channel lock, a futex word.
+ * ------------------------------------------------------------------------ */
+
+enum { CSP__LOCK_UNLOCKED = 0, CSP__LOCK_LOCKED = 1, CSP__LOCK_SLEEPING = 2 };
+
+typedef struct csp__lock {
+    _Atomic uint32_t key; /* CSP__LOCK_*; zero-initialized is unlocked */
+} csp__lock;
+
+void csp__lock_slow(csp__lock *l);
+void csp__lock_wake(csp__lock *l);
+
+static inline void csp__lock_acquire(csp__lock *l)
+{
+    uint32_t free_word = CSP__LOCK_UNLOCKED;
+    if (!atomic_compare_exchange_weak_explicit(&l->key, &free_word, CSP__LOCK_LOCKED, memory_order_acquire,
+                                               memory_order_relaxed))
+        csp__lock_slow(l);
+}
+
+static inline void csp__lock_release(csp__lock *l)
+{
+    if (atomic_exchange_explicit(&l->key, CSP__LOCK_UNLOCKED, memory_order_release) == CSP__LOCK_SLEEPING)
+        csp__lock_wake(l);
+}
+
 void csp__parker_init(csp__parker *p);
 void csp__parker_destroy(csp__parker *p);
 /* Sleeps until unparked. Each unpark releases exactly one park. */
@@ -173,16 +200,17 @@ enum { CSP__RECVQ = 1, CSP__SENDQ = 2 };
 
 struct csp_chan {
     /* mu protects the queues, closed, and the prev/next/wake_next
-     * fields of the waiters on this channel's queues. */
-    pthread_mutex_t mu;
-    csp__waitq recvq;      /* blocked receivers */
-    csp__waitq sendq;      /* blocked senders */
+     * fields of the waiters on this channel's queues. Everything a locked
+     * operation touches is on this first cache line. */
+    csp__lock mu;
     bool closed;           /* closed; never reopened; stored atomically */
+    _Atomic size_t refs;   /* references: owners plus blocked operations */
     size_t elem_size;      /* bytes per value (immutable) */
     size_t cap;            /* ring capacity (immutable) */
+    csp__waitq recvq;      /* blocked receivers */
+    csp__waitq sendq;      /* blocked senders */
     size_t slot_size;      /* bytes per ring slot, seq and value (immutable) */
     unsigned char *buf;    /* cap slots (NULL if unbuffered) */
-    _Atomic size_t refs;   /* references: owners plus blocked operations */
     /* The ring (ring.c): lock-free, each index on its own cache line. */
     _Alignas(CSP__CACHE_LINE) _Atomic unsigned queued; /* CSP__RECVQ, CSP__SENDQ: those queues non-empty */
     _Alignas(CSP__CACHE_LINE) _Atomic uint64_t head; /* position of the next receive << 2 | flags */

@@ -74,7 +74,7 @@ static void lock_all(const csp_case *cases, const uint32_t *lock, size_t live)
     for (size_t k = 0; k < live; k++) {
         csp_chan *c = cases[lock[k]].ch;
         if (c != prev)
-            pthread_mutex_lock(&c->mu);
+            csp__lock_acquire(&c->mu);
         prev = c;
     }
 }
@@ -85,7 +85,7 @@ static void unlock_all(const csp_case *cases, const uint32_t *lock, size_t live)
     for (size_t k = 0; k < live; k++) {
         csp_chan *c = cases[lock[k]].ch;
         if (c != prev)
-            pthread_mutex_unlock(&c->mu);
+            csp__lock_release(&c->mu);
         prev = c;
     }
 }
@@ -158,12 +158,12 @@ static int wait_for_case(csp_case *cases, size_t n, const scratch *s, size_t liv
         csp__waiter *w = &s->waiters[i];
         csp_chan *c = cases[i].ch;
         if (atomic_load_explicit(&w->queued, memory_order_acquire)) {
-            pthread_mutex_lock(&c->mu);
+            csp__lock_acquire(&c->mu);
             if (atomic_load_explicit(&w->queued, memory_order_relaxed)) {
                 csp__waitq_remove(c, cases[i].op == CSP_OP_SEND ? &c->sendq : &c->recvq, w);
                 atomic_store_explicit(&w->queued, false, memory_order_relaxed);
             }
-            pthread_mutex_unlock(&c->mu);
+            csp__lock_release(&c->mu);
         }
         csp_chan_release(c);
     }
@@ -181,7 +181,7 @@ static int wait_for_case(csp_case *cases, size_t n, const scratch *s, size_t liv
  * spinning there would only delay it.) Called and returns with the lock held. */
 static void spin_for_ring(csp_chan *c, int op)
 {
-    pthread_mutex_unlock(&c->mu);
+    csp__lock_release(&c->mu);
     int64_t end = csp__mono_ns() + RING_SPIN_NS;
     for (int round = 0; !csp__chan_ready_hint(c, op); round++) {
         if (round >= 64)
@@ -190,7 +190,7 @@ static void spin_for_ring(csp_chan *c, int op)
         if ((round & 15) == 15 && csp__mono_ns() >= end)
             break;
     }
-    pthread_mutex_lock(&c->mu);
+    csp__lock_acquire(&c->mu);
 }
 
 /* A value sent or a slot freed under the lock is visible at once to the
