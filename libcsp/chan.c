@@ -54,14 +54,15 @@
 
 csp_chan *csp_chan_make(size_t elem_size, size_t cap)
 {
-    /* A slot is its seq and the value, rounded up to keep seq aligned. */
+    /* A slot is its seq and the value, rounded up to keep seq aligned.
+     * Zero-size values need no slots: the ring only counts them (ring.c). */
     size_t align = sizeof(csp__slot);
     if (elem_size > SIZE_MAX / 2) {
         errno = EINVAL;
         return NULL;
     }
-    size_t slot_size = sizeof(csp__slot) + (elem_size + align - 1) / align * align;
-    if (cap > (SIZE_MAX / 2 - sizeof(csp_chan)) / slot_size) {
+    size_t slot_size = elem_size ? sizeof(csp__slot) + (elem_size + align - 1) / align * align : 0;
+    if (slot_size && cap > (SIZE_MAX / 2 - sizeof(csp_chan)) / slot_size) {
         errno = EINVAL;
         return NULL;
     }
@@ -76,7 +77,7 @@ csp_chan *csp_chan_make(size_t elem_size, size_t cap)
     c->elem_size = elem_size;
     c->cap = cap;
     c->slot_size = slot_size;
-    c->buf = cap ? c->ring : NULL;
+    c->buf = cap && slot_size ? c->ring : NULL;
     atomic_init(&c->refs, 1);
     csp__ring_init(c);
     return c;
@@ -137,9 +138,12 @@ static void settle_flags(csp_chan *c)
 {
     if (!c->cap)
         return;
-    if (!c->recvq.head)
+    /* Only written under the lock, so exact here; it is read by every
+     * lock-free operation, so it is written only when it changes. */
+    unsigned q = atomic_load_explicit(&c->queued, memory_order_relaxed);
+    if ((q & CSP__RECVQ) && !c->recvq.head)
         csp__ring_set_queued(c, false, false);
-    if (!c->sendq.head)
+    if ((q & CSP__SENDQ) && !c->sendq.head)
         csp__ring_set_queued(c, true, false);
 }
 

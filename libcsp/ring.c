@@ -38,6 +38,9 @@
  *     because its position counts as taken. The wait is a few instructions,
  *     unless the owner is preempted: then it yields the CPU.
  *
+ * A channel of zero-size values has no slots: its positions are its values
+ * (push_token, pop_token).
+ *
  * Every operation on head and tail is sequentially consistent: chan.c pairs
  * them with the queues (the handshake, see there).
  */
@@ -79,7 +82,7 @@ static void wait_in_flight(int *spins)
 
 void csp__ring_init(csp_chan *c)
 {
-    for (size_t i = 0; i < c->cap; i++)
+    for (size_t i = 0; c->buf && i < c->cap; i++)
         atomic_init(&slot_at(c, i)->seq, 2 * (uint64_t)i);
     atomic_init(&c->head, 0);
     atomic_init(&c->tail, 0);
@@ -97,6 +100,40 @@ static bool other_side_queued(csp_chan *c, unsigned other, bool locked)
     return true;
 }
 
+/* Zero-size values: nothing to copy, so a position taken is a value sent or
+ * received at once, and the index words alone make the ring. */
+static enum csp__ring_result push_token(csp_chan *c, bool locked)
+{
+    for (;;) {
+        uint64_t h = atomic_load(&c->head) >> POS_SHIFT;
+        uint64_t t = atomic_load(&c->tail);
+        if (t & CLOSED)
+            return CSP__RING_CLOSED;
+        if ((t & QUEUED) && !locked)
+            return CSP__RING_WOULDBLOCK;
+        if ((t >> POS_SHIFT) - h < c->cap) {
+            if (atomic_compare_exchange_strong(&c->tail, &t, t + POS_ONE))
+                return other_side_queued(c, CSP__RECVQ, locked) ? CSP__RING_OK_PUMP : CSP__RING_OK;
+        } else if (atomic_load(&c->head) >> POS_SHIFT == h) {
+            return CSP__RING_WOULDBLOCK; /* full while head stood at h */
+        }
+    }
+}
+
+static enum csp__ring_result pop_token(csp_chan *c, bool locked)
+{
+    for (;;) {
+        uint64_t h = atomic_load(&c->head);
+        if ((h & QUEUED) && !locked)
+            return CSP__RING_WOULDBLOCK;
+        uint64_t t = atomic_load(&c->tail);
+        if (t >> POS_SHIFT == h >> POS_SHIFT)
+            return (t & CLOSED) ? CSP__RING_CLOSED : CSP__RING_WOULDBLOCK;
+        if (atomic_compare_exchange_strong(&c->head, &h, h + POS_ONE))
+            return other_side_queued(c, CSP__SENDQ, locked) ? CSP__RING_OK_PUMP : CSP__RING_OK;
+    }
+}
+
 enum csp__ring_result csp__ring_push(csp_chan *c, const void *elem, bool locked)
 {
     /* Without the lock, a send waits its turn behind queued senders, and
@@ -104,6 +141,8 @@ enum csp__ring_result csp__ring_push(csp_chan *c, const void *elem, bool locked)
      * directly (the flag is checked again after taking the position). */
     if (!locked && (atomic_load_explicit(&c->queued, memory_order_relaxed) & CSP__RECVQ))
         return CSP__RING_WOULDBLOCK;
+    if (!c->buf)
+        return push_token(c, locked);
     uint64_t t = atomic_load(&c->tail);
     for (int spins = 0;;) {
         if (t & CLOSED)
@@ -135,6 +174,8 @@ enum csp__ring_result csp__ring_push(csp_chan *c, const void *elem, bool locked)
 
 enum csp__ring_result csp__ring_pop(csp_chan *c, void *out, bool locked)
 {
+    if (!c->buf)
+        return pop_token(c, locked);
     uint64_t h = atomic_load(&c->head);
     for (int spins = 0;;) {
         if ((h & QUEUED) && !locked)

@@ -178,16 +178,19 @@ static int wait_for_case(csp_case *cases, size_t n, const scratch *s, size_t liv
  * waiter. Otherwise a consumer that has caught up parks on every item, and
  * every value travels by hand-off and wake-up instead of through the ring.
  * (An unbuffered channel needs a registered waiter for any rendezvous, so
- * spinning there would only delay it.) Called and returns with the lock held. */
-static void spin_for_ring(csp_chan *c, int op)
+ * spinning there would only delay it.) Called and returns with the lock held;
+ * wakes, at the unlock, the waiters that pass 1 completed (*wakes). */
+static void spin_for_ring(csp_chan *c, int op, csp__waiter **wakes)
 {
     csp__lock_release(&c->mu);
+    csp__wake_all(*wakes); /* waiters pass 1 completed need not wait for the spin */
+    *wakes = NULL;
     int64_t end = csp__mono_ns() + RING_SPIN_NS;
     for (int round = 0; !csp__chan_ready_hint(c, op); round++) {
         if (round >= 64)
             sched_yield(); /* on a busy machine, let the other side run */
         csp__cpu_relax();
-        if ((round & 15) == 15 && csp__mono_ns() >= end)
+        if ((round >= 64 || (round & 15) == 15) && csp__mono_ns() >= end)
             break;
     }
     csp__lock_acquire(&c->mu);
@@ -225,7 +228,7 @@ static int select_with(csp_case *cases, size_t n, bool nonblock, int64_t deadlin
     csp__waiter *wakes = NULL;
     int r = poll_ready(cases, s->poll, live, &wakes);
     if (r < 0 && !nonblock && n == 1 && live == 1 && cases[0].ch->cap > 0) {
-        spin_for_ring(cases[0].ch, cases[0].op);
+        spin_for_ring(cases[0].ch, cases[0].op, &wakes);
         r = poll_ready(cases, s->poll, live, &wakes);
     }
     if (r >= 0 || nonblock) {

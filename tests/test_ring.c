@@ -16,7 +16,8 @@
  *   - the last value's receiver releases the channel at once, while its
  *     sender may still be inside csp_send, and so does the receiver that
  *     sees the close, while the closer may still be inside csp_close;
- *   - csp_len stays within [0, cap] while the ring moves.
+ *   - csp_len stays within [0, cap] while the ring moves;
+ *   - zero-size values take no memory per slot.
  */
 #include "harness.h"
 
@@ -71,6 +72,42 @@ static void test_pingpong_capacity_one(void)
     CSP_ASSERT_EQ(wrong, 0);
     CU_ASSERT(csp_test_wait_flag(&pp.done, WAIT_MS));
     CSP_ASSERT_EQ(atomic_load(&pp.bad), 0);
+    csp_chan_release(pp.ping);
+    csp_chan_release(pp.pong);
+}
+
+/* The same with zero-size values, whose ring is only its positions. */
+static void token_ponger(void *p)
+{
+    pingpong *pp = p;
+    for (int i = 0; i < pp->rounds; i++) {
+        if (csp_recv(pp->ping, NULL) != 0 || csp_send(pp->pong, NULL) != 0)
+            atomic_fetch_add(&pp->bad, 1);
+    }
+    atomic_store(&pp->done, 1);
+}
+
+static void test_token_pingpong(void)
+{
+    static pingpong pp;
+    pp.ping = csp_chan_make(0, 1);
+    pp.pong = csp_chan_make(0, 1);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(pp.ping);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(pp.pong);
+    pp.rounds = UNDER_TSAN ? 5000 : 50000;
+    CSP_ASSERT_EQ(csp_go(token_ponger, &pp), 0);
+    int wrong = 0;
+    for (int i = 0; i < pp.rounds && !wrong; i++) {
+        csp_case c[] = { csp_case_recv(pp.pong, NULL) };
+        if (csp_send(pp.ping, NULL) != 0 || csp_select_timeout(c, 1, WAIT_MS * MS) != 0) {
+            fprintf(stderr, "token round %d failed\n", i);
+            wrong = 1;
+        }
+    }
+    CSP_ASSERT_EQ(wrong, 0);
+    CU_ASSERT(csp_test_wait_flag(&pp.done, WAIT_MS));
+    CSP_ASSERT_EQ(atomic_load(&pp.bad), 0);
+    CSP_ASSERT_EQ(csp_len(pp.ping) + csp_len(pp.pong), 0);
     csp_chan_release(pp.ping);
     csp_chan_release(pp.pong);
 }
@@ -301,12 +338,42 @@ static void test_len_within_bounds(void)
     csp_chan_release(k.c);
 }
 
+/* ------------------------------------------------------------------------
+ * Zero-size values: a capacity costs nothing
+ * ------------------------------------------------------------------------ */
+
+/* Go's make(chan struct{}, n) as a counting semaphore: no memory per slot, so
+ * a huge capacity is fine, and the count is exact. */
+static void test_zero_size_huge_capacity(void)
+{
+    csp_chan *c = csp_chan_make(0, (size_t)1 << 40);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(c);
+    for (int i = 0; i < 1000; i++)
+        CSP_ASSERT_EQ(csp_trysend(c, NULL), 0);
+    CSP_ASSERT_EQ(csp_len(c), 1000);
+    for (int i = 0; i < 1000; i++)
+        CSP_ASSERT_EQ(csp_recv(c, NULL), 0);
+    CSP_ASSERT_EQ(csp_tryrecv(c, NULL), CSP_EAGAIN);
+    CSP_ASSERT_EQ(csp_close(c), 0);
+    CSP_ASSERT_EQ(csp_recv(c, NULL), CSP_ECLOSED);
+    csp_chan_release(c);
+
+    csp_chan *one = csp_chan_make(0, 1);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(one);
+    CSP_ASSERT_EQ(csp_trysend(one, NULL), 0);
+    CSP_ASSERT_EQ(csp_trysend(one, NULL), CSP_EAGAIN);
+    CSP_ASSERT_EQ(csp_len(one), 1);
+    csp_chan_release(one);
+}
+
 static const csp_test tests[] = {
     { "pingpong_capacity_one", test_pingpong_capacity_one },
+    { "token_pingpong", test_token_pingpong },
     { "plain_and_select_receivers", test_plain_and_select_receivers },
     { "release_after_last_value", test_release_after_last_value },
     { "release_after_close", test_release_after_close },
     { "len_within_bounds", test_len_within_bounds },
+    { "zero_size_huge_capacity", test_zero_size_huge_capacity },
     { NULL, NULL },
 };
 
