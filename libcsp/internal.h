@@ -250,7 +250,8 @@ void csp__waitq_push(csp_chan *c, csp__waitq *q, csp__waiter *w);
 void csp__waitq_remove(csp_chan *c, csp__waitq *q, csp__waiter *w);
 
 /* A list of completed waiters, chained by wake_next under their channels'
- * locks, woken by csp__wake_all after every lock is released. */
+ * locks (or a wait group's), woken by csp__wake_all after every lock is
+ * released. */
 void csp__wake_all(csp__waiter *list);
 
 /* Pairs a buffered channel's values or room with its queued waiters, for

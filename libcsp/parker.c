@@ -147,17 +147,26 @@ static void consume_notify(csp__parker *p)
     atomic_exchange_explicit(&p->state, PK_EMPTY, memory_order_acquire);
 }
 
-void csp__park(csp__parker *p)
+/* The start of every park: spin, then announce PARKED. true: a wake-up was
+ * consumed on the way, and there is nothing to sleep for. */
+static bool park_begin(csp__parker *p, int64_t start)
 {
-    int64_t start = csp__mono_ns();
     if (spin_for_wakeup(p, start))
-        return;
+        return true;
     int expect = PK_EMPTY;
     if (!atomic_compare_exchange_strong_explicit(&p->state, &expect, PK_PARKED, memory_order_acq_rel,
                                                  memory_order_acquire)) {
         consume_notify(p); /* notified between the spin and the CAS */
-        return;
+        return true;
     }
+    return false;
+}
+
+void csp__park(csp__parker *p)
+{
+    int64_t start = csp__mono_ns();
+    if (park_begin(p, start))
+        return;
     sem_wait_nointr(&p->sem);
     consume_notify(p);
     adapt_spin(p, start);
@@ -187,14 +196,8 @@ static int sem_wait_until(sem_t *s, int64_t deadline)
 bool csp__park_until(csp__parker *p, int64_t deadline)
 {
     int64_t start = csp__mono_ns();
-    if (spin_for_wakeup(p, start))
+    if (park_begin(p, start))
         return true;
-    int expect = PK_EMPTY;
-    if (!atomic_compare_exchange_strong_explicit(&p->state, &expect, PK_PARKED, memory_order_acq_rel,
-                                                 memory_order_acquire)) {
-        consume_notify(p);
-        return true;
-    }
     for (;;) {
         if (deadline > csp__mono_ns()) {
             if (sem_wait_until(&p->sem, deadline) == 0)
@@ -203,7 +206,7 @@ bool csp__park_until(csp__parker *p, int64_t deadline)
                 continue;
         }
         /* Timed out, unless a waker got in first: then its post is coming. */
-        expect = PK_PARKED;
+        int expect = PK_PARKED;
         if (atomic_compare_exchange_strong_explicit(&p->state, &expect, PK_EMPTY, memory_order_acq_rel,
                                                     memory_order_acquire))
             return false;
