@@ -99,6 +99,20 @@ bench_fail(const char *row, const char *impl, const char *fmt, ...)
             bench_fail((row), (impl), __VA_ARGS__);                                          \
     } while (0)
 
+/* Rows B2 and B3: k consumers received counts[i] values adding up to sums[i];
+ * together they must have received 0 .. want-1, each once. */
+static inline void bench_check_items(const char *row, const char *impl, const long long *counts,
+                                     const long long *sums, int k, long long want)
+{
+    long long n = 0, sum = 0;
+    for (int i = 0; i < k; i++) {
+        n += counts[i];
+        sum += sums[i];
+    }
+    BENCH_CHECK(row, impl, n == want && sum == want * (want - 1) / 2, "got %lld items, sum %lld",
+                n, sum);
+}
+
 /* ------------------------------------------------------------------------
  * A thread that samples /proc/self/status Threads: every millisecond and
  * keeps the peak, not counting itself.

@@ -124,8 +124,7 @@ static void bench_b2(void)
         n++;
     }
     int64_t t1 = now_ns();
-    BENCH_CHECK("B2", IMPL, n == B2_N && sum == (long long)B2_N * (B2_N - 1) / 2,
-                "got %lld items, sum %lld", n, sum);
+    bench_check_items("B2", IMPL, &n, &sum, 1, B2_N);
     csp_chan_release(b2_ch);
     bench_result("B2", IMPL, (double)(t1 - t0) / B2_N, "ns/item");
 }
@@ -181,13 +180,7 @@ static void bench_b3(void)
     csp_close(b3_ch);
     csp_wg_wait(b3_cons_wg);
     int64_t t1 = now_ns();
-    long long sum = 0, n = 0;
-    for (int c = 0; c < B3_C; c++) {
-        sum += b3_sum[c];
-        n += b3_count[c];
-    }
-    BENCH_CHECK("B3", IMPL, n == B3_N && sum == (long long)B3_N * (B3_N - 1) / 2,
-                "got %lld items, sum %lld", n, sum);
+    bench_check_items("B3", IMPL, b3_count, b3_sum, B3_C, B3_N);
     csp_wg_free(b3_prod_wg);
     csp_wg_free(b3_cons_wg);
     csp_chan_release(b3_ch);

@@ -273,8 +273,7 @@ static void bench_b2(void)
     }
     int64_t t1 = now_ns();
     pthread_join(t, NULL);
-    BENCH_CHECK("B2", IMPL, n == B2_N && sum == (long long)B2_N * (B2_N - 1) / 2,
-                "got %lld items, sum %lld", n, sum);
+    bench_check_items("B2", IMPL, &n, &sum, 1, B2_N);
     ring_destroy(&b2_ring);
     bench_result("B2", IMPL, (double)(t1 - t0) / B2_N, "ns/item");
 }
@@ -324,13 +323,7 @@ static void bench_b3(void)
     for (int c = 0; c < B3_C; c++)
         pthread_join(cons[c], NULL);
     int64_t t1 = now_ns();
-    long long sum = 0, n = 0;
-    for (int c = 0; c < B3_C; c++) {
-        sum += b3_sum[c];
-        n += b3_count[c];
-    }
-    BENCH_CHECK("B3", IMPL, n == B3_N && sum == (long long)B3_N * (B3_N - 1) / 2,
-                "got %lld items, sum %lld", n, sum);
+    bench_check_items("B3", IMPL, b3_count, b3_sum, B3_C, B3_N);
     ring_destroy(&b3_ring);
     bench_result("B3", IMPL, (double)(t1 - t0) / B3_N, "ns/item");
 }

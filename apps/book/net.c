@@ -287,6 +287,11 @@ void book_close(int c)
 
 int book_dial(const struct book_flags *f)
 {
+    return book_dial_rcvbuf(f, 0);
+}
+
+int book_dial_rcvbuf(const struct book_flags *f, int rcvbuf)
+{
     signal(SIGPIPE, SIG_IGN);
     struct addrinfo *res = resolve(f, false);
     int fd = -1, err = 0;
@@ -296,6 +301,8 @@ int book_dial(const struct book_flags *f)
             err = errno;
             continue;
         }
+        if (rcvbuf > 0)
+            setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof rcvbuf);
         if (connect(fd, ai->ai_addr, ai->ai_addrlen) != 0) {
             err = errno;
             close(fd);

@@ -72,6 +72,10 @@ void book_close(int c);
  * SIGPIPE. */
 int book_dial(const struct book_flags *f);
 
+/* book_dial, with SO_RCVBUF set to rcvbuf bytes before connecting when
+ * rcvbuf > 0 (a small window makes a stalled reader fill up sooner). */
+int book_dial_rcvbuf(const struct book_flags *f, int rcvbuf);
+
 /* ------------------------------------------------------------------------
  * I/O
  * ------------------------------------------------------------------------ */

@@ -480,7 +480,7 @@ static int run(struct options *o, char **roots, size_t n)
         du_error(NULL, err, "write error", NULL);
     if (o->stats)
         print_stats(w, o->walk.jobs);
-    int status = cancelled ? EXIT_CANCELLED : err || du_walk_failed(w) ? 1 : 0;
+    int status = cancelled ? EXIT_CANCELLED : err || o->report.errors ? 1 : 0;
     du_walk_free(w);
     csp_chan_release(results);
     csp_chan_release(wa.done);

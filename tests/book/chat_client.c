@@ -32,15 +32,11 @@
 #include "net.h"
 
 #include <errno.h>
-#include <netdb.h>
-#include <netinet/in.h>
-#include <netinet/tcp.h>
 #include <poll.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
 #include <unistd.h>
 
 enum { MAX_CONNS = 16, ADDR_MAX = 64 };
@@ -63,39 +59,6 @@ static long number(const char *s, long min, long max)
     if (!book_parse_long(s, min, max, &v))
         usage();
     return v;
-}
-
-/* net.Dial (TCP_NODELAY, as Go), with SO_RCVBUF set first when rcvbuf > 0. */
-static int dial(const char *addr, const char *port, int rcvbuf)
-{
-    struct addrinfo hints = { 0 }, *res;
-    hints.ai_family = AF_UNSPEC;
-    hints.ai_socktype = SOCK_STREAM;
-    hints.ai_flags = AI_NUMERICSERV;
-    int err = getaddrinfo(addr, port, &hints, &res);
-    if (err != 0)
-        book_fatal("dial tcp %s:%s: %s", addr, port, gai_strerror(err));
-    int fd = -1;
-    for (struct addrinfo *ai = res; ai != NULL && fd < 0; ai = ai->ai_next) {
-        fd = socket(ai->ai_family, ai->ai_socktype, ai->ai_protocol);
-        if (fd < 0) {
-            err = errno;
-            continue;
-        }
-        int one = 1;
-        setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-        if (rcvbuf > 0)
-            setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof rcvbuf);
-        if (connect(fd, ai->ai_addr, ai->ai_addrlen) != 0) {
-            err = errno;
-            close(fd);
-            fd = -1;
-        }
-    }
-    freeaddrinfo(res);
-    if (fd < 0)
-        book_fatal("dial tcp %s:%s: %s", addr, port, strerror(err));
-    return fd;
 }
 
 /* ------------------------------------------------------------------------
@@ -272,10 +235,10 @@ static bool all_caught_up(void)
     return true;
 }
 
-static int flood(const char *addr, const char *port, long max_lines, long window, int stall_ms)
+static int flood(const struct book_flags *f, long max_lines, long window, int stall_ms)
 {
     for (int i = 0; i < nreaders; i++)
-        readers[i].fd = dial(addr, port, 0);
+        readers[i].fd = book_dial(f);
     pump_until(all_addressed, stall_ms, "\"You are ADDR\"");
     for (int i = 0; i < nreaders; i++)
         if (book_write(readers[i].fd, "hello\n", 6) != 0)
@@ -322,13 +285,13 @@ static int flood(const char *addr, const char *port, long max_lines, long window
 
 int main(int argc, char **argv)
 {
-    const char *addr = "127.0.0.1", *port = NULL;
+    struct book_flags f = { .addr = "127.0.0.1" }; /* port 0: no -p yet */
     int rcvbuf = 0, stall = 5, opt;
     long max_lines = 100000, window = 32;
     while ((opt = getopt(argc, argv, "a:p:r:f:c:s:w:n:t:")) != -1) {
         switch (opt) {
-        case 'a': addr = optarg; break;
-        case 'p': port = optarg; number(optarg, 1, 65535); break;
+        case 'a': f.addr = optarg; break;
+        case 'p': f.port = (int)number(optarg, 1, 65535); break;
         case 'r': rcvbuf = (int)number(optarg, 1, 1 << 30); break;
         case 'f': until_line = optarg; break;
         case 'c': nreaders = (int)number(optarg, 1, MAX_CONNS); break;
@@ -339,9 +302,9 @@ int main(int argc, char **argv)
         default: usage();
         }
     }
-    if (port == NULL || optind != argc)
+    if (f.port == 0 || optind != argc)
         usage();
     if (until_line != NULL)
-        return flood(addr, port, max_lines, window, stall * 1000);
-    return talk(dial(addr, port, rcvbuf));
+        return flood(&f, max_lines, window, stall * 1000);
+    return talk(book_dial_rcvbuf(&f, rcvbuf));
 }
