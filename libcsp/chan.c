@@ -175,7 +175,7 @@ static void complete(csp__waiter *w, int err, csp__waiter **wakes)
 {
     w->sel->chosen = w->index;
     w->sel->err = err;
-    w->wake_next = *wakes;
+    w->next = *wakes; /* unlinked from its queue: next is free for the wake list */
     *wakes = w;
 }
 
@@ -183,7 +183,7 @@ void csp__wake_all(csp__waiter *list)
 {
     while (list) {
         csp__waiter *w = list;
-        list = w->wake_next; /* each owner is blocked until its own wake: read the link first */
+        list = w->next; /* each owner is blocked until its own wake: read the link first */
         csp__wake(w->sel);
     }
 }

@@ -154,8 +154,8 @@ typedef struct csp__sel {
 /* One case of a blocked sel, queued on a channel (Go's sudog). */
 typedef struct csp__waiter {
     csp__sel *sel;                 /* the operation this case belongs to */
-    struct csp__waiter *prev, *next; /* channel queue links (channel lock) */
-    struct csp__waiter *wake_next; /* a waker's list of waiters to wake (channel lock) */
+    struct csp__waiter *prev, *next; /* channel queue links (channel lock); once the
+                                      * waiter is off its queue, next links a wake list */
     void *elem;                    /* recv: destination (may be NULL); send: source */
     int index;                     /* case index within the sel */
     bool held;                     /* owner-only: a reference is held for the select (select.c) */
@@ -199,7 +199,7 @@ typedef struct csp__slot {
 enum { CSP__RECVQ = 1, CSP__SENDQ = 2 };
 
 struct csp_chan {
-    /* mu protects the queues, closed, and the prev/next/wake_next
+    /* mu protects the queues, closed, and the prev/next
      * fields of the waiters on this channel's queues. Everything a locked
      * operation touches is on this first cache line. */
     csp__lock mu;
@@ -249,7 +249,7 @@ size_t csp__ring_len(csp_chan *c);
 void csp__waitq_push(csp_chan *c, csp__waitq *q, csp__waiter *w);
 void csp__waitq_remove(csp_chan *c, csp__waitq *q, csp__waiter *w);
 
-/* A list of completed waiters, chained by wake_next under their channels'
+/* A list of completed waiters, chained by next under their channels'
  * locks (or a wait group's), woken by csp__wake_all after every lock is
  * released. */
 void csp__wake_all(csp__waiter *list);

@@ -1,7 +1,7 @@
 /*
  * wg.c - wait groups: a counter and the waiters parked until it is zero.
  *
- * mu protects count and the waiters list (and those waiters' wake_next links).
+ * mu protects count and the waiters list (and those waiters' next links).
  * Invariant: waiters is non-empty only while count > 0. The add that brings
  * count to zero takes the whole list under mu and wakes each waiter after
  * unlocking; a waiter's record lives on its owner's stack until that wake.
@@ -13,7 +13,7 @@
 struct csp_wg {
     pthread_mutex_t mu;
     long long count;       /* mu */
-    csp__waiter *waiters;  /* mu: blocked csp_wg_wait calls, linked by wake_next */
+    csp__waiter *waiters;  /* mu: blocked csp_wg_wait calls, linked by next */
 };
 
 csp_wg *csp_wg_new(void)
@@ -73,7 +73,7 @@ void csp_wg_wait(csp_wg *wg)
     csp__thread *self = csp__self();
     csp__sel sel = { .chosen = 0, .parker = &self->parker };
     atomic_init(&sel.done, 0);
-    csp__waiter w = { .sel = &sel, .wake_next = wg->waiters };
+    csp__waiter w = { .sel = &sel, .next = wg->waiters };
     wg->waiters = &w;
     atomic_store_explicit(&self->wait, CSP__W_WG, memory_order_relaxed);
     atomic_store_explicit(&self->wait_obj, wg, memory_order_relaxed);
