@@ -103,6 +103,11 @@ void csp_chan_release(csp_chan *c)
  * Wait queues (c->mu held)
  * ------------------------------------------------------------------------ */
 
+static inline csp__waiter *waitq_first(const csp__waitq *q)
+{
+    return atomic_load_explicit(&q->head, memory_order_relaxed);
+}
+
 void csp__waitq_push(csp_chan *c, csp__waitq *q, csp__waiter *w)
 {
     w->next = NULL;
@@ -110,7 +115,7 @@ void csp__waitq_push(csp_chan *c, csp__waitq *q, csp__waiter *w)
     if (q->tail) {
         q->tail->next = w;
     } else {
-        q->head = w;
+        atomic_store_explicit(&q->head, w, memory_order_relaxed);
         if (c->cap) /* before the owner's pump: see the handshake */
             csp__ring_set_queued(c, q == &c->sendq, true);
     }
@@ -123,7 +128,7 @@ static void waitq_unlink(csp__waitq *q, csp__waiter *w)
     if (w->prev)
         w->prev->next = w->next;
     else
-        q->head = w->next;
+        atomic_store_explicit(&q->head, w->next, memory_order_relaxed);
     if (w->next)
         w->next->prev = w->prev;
     else
@@ -141,9 +146,9 @@ static void settle_flags(csp_chan *c)
     /* Only written under the lock, so exact here; it is read by every
      * lock-free operation, so it is written only when it changes. */
     unsigned q = atomic_load_explicit(&c->queued, memory_order_relaxed);
-    if ((q & CSP__RECVQ) && !c->recvq.head)
+    if ((q & CSP__RECVQ) && !waitq_first(&c->recvq))
         csp__ring_set_queued(c, false, false);
-    if ((q & CSP__SENDQ) && !c->sendq.head)
+    if ((q & CSP__SENDQ) && !waitq_first(&c->sendq))
         csp__ring_set_queued(c, true, false);
 }
 
@@ -161,7 +166,7 @@ void csp__waitq_remove(csp_chan *c, csp__waitq *q, csp__waiter *w)
 static csp__waiter *waitq_pop_claimed(csp__waitq *q)
 {
     csp__waiter *w;
-    while ((w = q->head) != NULL) {
+    while ((w = waitq_first(q)) != NULL) {
         waitq_unlink(q, w);
         bool mine = csp__sel_claim(w->sel);
         atomic_store_explicit(&w->queued, false, memory_order_release);
@@ -219,13 +224,13 @@ void csp__chan_pump(csp_chan *c, csp__waiter **wakes)
     for (bool moved = true; moved;) {
         moved = false;
         csp__waiter *w;
-        if (c->recvq.head && csp__ring_has_values(c) && (w = waitq_pop_claimed(&c->recvq)) != NULL) {
+        if (waitq_first(&c->recvq) && csp__ring_has_values(c) && (w = waitq_pop_claimed(&c->recvq)) != NULL) {
             if (csp__ring_pop(c, w->elem, true) != CSP__RING_OK)
                 csp__fatal("channel ring lost a value owed to a queued receiver");
             complete(w, 0, wakes);
             moved = true;
         }
-        if (!c->closed && c->sendq.head && csp__ring_has_room(c) &&
+        if (!c->closed && waitq_first(&c->sendq) && csp__ring_has_room(c) &&
             (w = waitq_pop_claimed(&c->sendq)) != NULL) {
             if (csp__ring_push(c, w->elem, true) != CSP__RING_OK)
                 csp__fatal("channel ring lost the room owed to a queued sender");
@@ -283,6 +288,15 @@ bool csp__chan_try_recv(csp_chan *c, void *out, int *err, csp__waiter **wakes)
         return true;
     }
     return false;
+}
+
+bool csp__chan_ready_hint(csp_chan *c, int op)
+{
+    if (__atomic_load_n(&c->closed, __ATOMIC_RELAXED))
+        return true;
+    if (c->cap)
+        return op == CSP_OP_SEND ? csp__ring_has_room(c) : csp__ring_has_values(c);
+    return waitq_first(op == CSP_OP_SEND ? &c->recvq : &c->sendq) != NULL;
 }
 
 /* ------------------------------------------------------------------------

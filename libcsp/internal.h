@@ -187,7 +187,8 @@ void csp__wake(csp__sel *s);
  * ------------------------------------------------------------------------ */
 
 typedef struct csp__waitq {
-    csp__waiter *head, *tail; /* FIFO; channel lock */
+    _Atomic(csp__waiter *) head; /* FIFO; channel lock (also read without it, as a hint) */
+    csp__waiter *tail;           /* channel lock */
 } csp__waitq;
 
 /* A slot of a buffered channel's ring: the value follows seq. */
@@ -265,14 +266,9 @@ bool csp__chan_try_send(csp_chan *c, const void *elem, int *err, csp__waiter **w
 bool csp__chan_try_recv(csp_chan *c, void *out, int *err, csp__waiter **wakes);
 
 /* Whether an operation on c might proceed now, read without the lock: a
- * hint for spinning before registering a waiter, never a decision (that is
+ * hint for spinning, or for which channel to lock, never a decision (that is
  * taken again under the lock). */
-static inline bool csp__chan_ready_hint(csp_chan *c, int op)
-{
-    if (__atomic_load_n(&c->closed, __ATOMIC_RELAXED))
-        return true;
-    return op == CSP_OP_SEND ? csp__ring_has_room(c) : csp__ring_has_values(c);
-}
+bool csp__chan_ready_hint(csp_chan *c, int op);
 
 /* The one blocking path (select.c). deadline: < 0 forever, else absolute;
  * nonblock: fail at once with CSP_EAGAIN when no case is ready. */

@@ -108,6 +108,28 @@ static int poll_ready(csp_case *cases, const uint32_t *poll, size_t live, csp__w
     return -1;
 }
 
+/* Pass 1 case by case, before taking every lock: a case that looks ready is
+ * tried under its own channel's lock alone. Completing it then is as good an
+ * outcome as under all the locks (a select may take any case that is ready
+ * when it completes), and it spares the other channels' locks, which their
+ * own senders and receivers are busy with. The index of the case, or -1. */
+static int poll_one_by_one(csp_case *cases, const uint32_t *poll, size_t live)
+{
+    for (size_t k = 0; k < live; k++) {
+        csp_case *kc = &cases[poll[k]];
+        if (!csp__chan_ready_hint(kc->ch, kc->op))
+            continue;
+        csp__waiter *wakes = NULL;
+        csp__lock_acquire(&kc->ch->mu);
+        bool done = try_case(kc, &wakes);
+        csp__lock_release(&kc->ch->mu);
+        csp__wake_all(wakes); /* a pump may have completed others, even if not ours */
+        if (done)
+            return (int)poll[k];
+    }
+    return -1;
+}
+
 static void note_wait(csp__thread *self, const csp_case *cases, size_t n, const uint32_t *lock, size_t live)
 {
     int kind = CSP__W_FOREVER;
@@ -226,6 +248,13 @@ static int select_with(csp_case *cases, size_t n, bool nonblock, int64_t deadlin
 {
     size_t live = order_cases(cases, n, s->poll, s->lock);
     hold_buffered(cases, s, live);
+    if (live > 1) {
+        int r = poll_one_by_one(cases, s->poll, live);
+        if (r >= 0) {
+            drop_buffered(cases, s, live);
+            return r;
+        }
+    }
     lock_all(cases, s->lock, live);
     csp__waiter *wakes = NULL;
     int r = poll_ready(cases, s->poll, live, &wakes);
