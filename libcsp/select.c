@@ -1,14 +1,18 @@
 /*
  * select.c - the wait-registration protocol behind every blocking operation.
  *
- * csp_send and csp_recv are one-case selects on this same path; wait groups
- * reuse its sel/parker half (block.c).
+ * csp_send and csp_recv are one-case selects on this same path (after the
+ * lock-free fast path of buffered channels, chan.c); wait groups reuse its
+ * sel/parker half (block.c).
  *
  * A select runs in three passes, as Go's selectgo does:
- *   1. Lock every channel involved, in address order, each once (so that two
- *      selects over the same channels in any order cannot deadlock). Visit the
- *      cases in a random order and complete the first that can proceed; a
- *      random permutation makes every ready case equally likely.
+ *   1. Visit the cases in a random order and complete the first that can
+ *      proceed; a random permutation makes every ready case equally likely.
+ *      With several cases, each that looks ready is first tried under its
+ *      own channel's lock alone (poll_one_by_one); if none completes, lock
+ *      every channel involved, in address order, each once (so that two
+ *      selects over the same channels in any order cannot deadlock), and
+ *      visit them all again.
  *   2. If none can and the caller may block: put one waiter per case on its
  *      channel's queue (taking a channel reference for each), unlock, park.
  *   3. Once woken (or timed out): take every waiter of ours that is still
