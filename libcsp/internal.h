@@ -211,11 +211,11 @@ struct csp_chan {
     csp__waitq recvq;      /* blocked receivers */
     csp__waitq sendq;      /* blocked senders */
     size_t slot_size;      /* bytes per ring slot, seq and value (immutable) */
-    unsigned char *buf;    /* cap slots (NULL if unbuffered) */
+    unsigned char *buf;    /* cap slots (NULL if unbuffered, or values are zero-size) */
     /* The ring (ring.c): lock-free, each index on its own cache line. */
     _Alignas(CSP__CACHE_LINE) _Atomic unsigned queued; /* CSP__RECVQ, CSP__SENDQ: those queues non-empty */
-    _Alignas(CSP__CACHE_LINE) _Atomic uint64_t head; /* position of the next receive << 2 | flags */
-    _Alignas(CSP__CACHE_LINE) _Atomic uint64_t tail; /* position of the next send << 2 | flags */
+    _Alignas(CSP__CACHE_LINE) _Atomic uint64_t head; /* position of the next receive << 3 | flags */
+    _Alignas(CSP__CACHE_LINE) _Atomic uint64_t tail; /* position of the next send << 3 | flags */
     _Alignas(CSP__CACHE_LINE) unsigned char ring[];
 };
 

@@ -3,11 +3,14 @@
  * Vyukov's bounded MPMC queue) whose index words also carry the channel's
  * closed bit and whether waiters are queued.
  *
- * The index words: head = next receive position << 2 | flags, tail = next
- * send position << 2 | flags. Flags:
+ * The index words: head = next receive position << 3 | flags, tail = next
+ * send position << 3 | flags. Flags:
  *   QUEUED in head   receivers are queued on the channel (recvq non-empty)
  *   QUEUED in tail   senders are queued (sendq non-empty)
  *   CLOSED in tail   the channel is closed
+ *   OTHER            zero-size values only: QUEUED of the other word, so
+ *                    that a lock-free operation sees the other side's queue
+ *                    in the word it takes its position in (see push_token)
  * The QUEUED flags are copied in the word queued (RECVQ, SENDQ bits), on a
  * line of its own that changes only when a queue empties or fills: each side
  * reads the other's flag there, not in the other's index word, which changes
@@ -49,7 +52,7 @@
 #include <sched.h>
 #include <string.h>
 
-enum { CLOSED = 1, QUEUED = 2, POS_SHIFT = 2, POS_ONE = 1 << POS_SHIFT, YIELD_AFTER = 64 };
+enum { CLOSED = 1, QUEUED = 2, OTHER = 4, POS_SHIFT = 3, POS_ONE = 1 << POS_SHIFT, YIELD_AFTER = 64 };
 
 static inline csp__slot *slot_at(csp_chan *c, uint64_t pos)
 {
@@ -101,7 +104,13 @@ static bool other_side_queued(csp_chan *c, unsigned other, bool locked)
 }
 
 /* Zero-size values: nothing to copy, so a position taken is a value sent or
- * received at once, and the index words alone make the ring. */
+ * received at once, and the index words alone make the ring. There is thus
+ * no moment between taking the position and publishing it in which to look
+ * at the other side's queue (and retain the channel, see other_side_queued):
+ * once the position is taken, the receiver may have released the channel.
+ * So the other side's QUEUED is kept in this side's word too (OTHER), and a
+ * lock-free operation fails its compare-and-swap, and takes the locked path,
+ * whenever anyone is queued. */
 static enum csp__ring_result push_token(csp_chan *c, bool locked)
 {
     for (;;) {
@@ -109,11 +118,11 @@ static enum csp__ring_result push_token(csp_chan *c, bool locked)
         uint64_t t = atomic_load(&c->tail);
         if (t & CLOSED)
             return CSP__RING_CLOSED;
-        if ((t & QUEUED) && !locked)
+        if ((t & (QUEUED | OTHER)) && !locked)
             return CSP__RING_WOULDBLOCK;
         if ((t >> POS_SHIFT) - h < c->cap) {
             if (atomic_compare_exchange_strong(&c->tail, &t, t + POS_ONE))
-                return other_side_queued(c, CSP__RECVQ, locked) ? CSP__RING_OK_PUMP : CSP__RING_OK;
+                return CSP__RING_OK;
         } else if (atomic_load(&c->head) >> POS_SHIFT == h) {
             return CSP__RING_WOULDBLOCK; /* full while head stood at h */
         }
@@ -124,13 +133,13 @@ static enum csp__ring_result pop_token(csp_chan *c, bool locked)
 {
     for (;;) {
         uint64_t h = atomic_load(&c->head);
-        if ((h & QUEUED) && !locked)
+        if ((h & (QUEUED | OTHER)) && !locked)
             return CSP__RING_WOULDBLOCK;
         uint64_t t = atomic_load(&c->tail);
         if (t >> POS_SHIFT == h >> POS_SHIFT)
             return (t & CLOSED) ? CSP__RING_CLOSED : CSP__RING_WOULDBLOCK;
         if (atomic_compare_exchange_strong(&c->head, &h, h + POS_ONE))
-            return other_side_queued(c, CSP__SENDQ, locked) ? CSP__RING_OK_PUMP : CSP__RING_OK;
+            return CSP__RING_OK;
     }
 }
 
@@ -213,11 +222,16 @@ void csp__ring_close(csp_chan *c)
 void csp__ring_set_queued(csp_chan *c, bool senders, bool queued)
 {
     _Atomic uint64_t *word = senders ? &c->tail : &c->head;
+    _Atomic uint64_t *other = senders ? &c->head : &c->tail;
     unsigned copy = senders ? CSP__SENDQ : CSP__RECVQ;
     if (queued) {
         atomic_fetch_or(&c->queued, copy);
         atomic_fetch_or(word, QUEUED);
+        if (!c->buf)
+            atomic_fetch_or(other, OTHER);
     } else {
+        if (!c->buf)
+            atomic_fetch_and(other, ~(uint64_t)OTHER);
         atomic_fetch_and(word, ~(uint64_t)QUEUED);
         atomic_fetch_and(&c->queued, ~copy);
     }
@@ -235,9 +249,19 @@ bool csp__ring_has_values(csp_chan *c)
     return (atomic_load(&c->tail) >> POS_SHIFT) != h;
 }
 
+/* A count the ring really had: tail, head, then tail again, until tail stood
+ * still around the read of head. Under a storm of sends that never lets it,
+ * a count within [0, cap] after a bounded number of tries. */
 size_t csp__ring_len(csp_chan *c)
 {
-    uint64_t h = atomic_load(&c->head) >> POS_SHIFT;
-    uint64_t n = (atomic_load(&c->tail) >> POS_SHIFT) - h;
-    return n < c->cap ? (size_t)n : c->cap; /* head may have moved on between the loads */
+    uint64_t t = atomic_load(&c->tail) >> POS_SHIFT, h = 0;
+    for (int tries = 0; tries < 64; tries++) {
+        h = atomic_load(&c->head) >> POS_SHIFT;
+        uint64_t t2 = atomic_load(&c->tail) >> POS_SHIFT;
+        if (t2 == t)
+            return (size_t)(t - h);
+        t = t2;
+    }
+    uint64_t n = t > h ? t - h : 0;
+    return n < c->cap ? (size_t)n : c->cap;
 }
