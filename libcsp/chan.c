@@ -32,8 +32,9 @@
  * read-modify-write) before its owner looks at the ring again under the lock
  * (csp__chan_pump); a lock-free push reads the receivers' flag, and a
  * lock-free pop the senders', right after taking its position (also
- * sequentially consistent), and a position taken counts for the ring's checks
- * even before its value is copied. Of a queued waiter and a concurrent
+ * sequentially consistent; for zero-size values the flag is in the very word
+ * the position is taken in, see push_token), and a position taken counts for
+ * the ring's checks even before its value is copied. Of a queued waiter and a concurrent
  * lock-free operation, at least one sees the other, and that one pumps.
  *
  * Lifetime: a lock-free operation that saw no waiter touches the channel last
