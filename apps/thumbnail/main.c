@@ -503,8 +503,9 @@ static void take(report *rp, const config *cfg, const result *r)
         progress(rp, r);
 }
 
-/* Receives results until the closer closes the channel; the one total from
- * the producer may arrive at any point before. */
+/* Receives results until the closer closes the channel. The producer sends
+ * the one total after the walk (whose errors may come first) and before the
+ * first job. */
 static void collect(pipeline *pl, report *rp)
 {
     bool have_total = false;
@@ -520,6 +521,13 @@ static void collect(pipeline *pl, report *rp)
             have_total = true;
             rp->total = total;
         } else if (i == 0 && cases[0].err == 0) {
+            /* The select picks at random among ready cases, but the total was
+             * sent before the first job: with a job's result in hand, it is
+             * there to take, and the progress line can say done/total. */
+            if (!have_total && r.status != WALK_ERROR && csp_tryrecv(pl->total, &total) == 0) {
+                have_total = true;
+                rp->total = total;
+            }
             take(rp, pl->cfg, &r);
         } else {
             return;
