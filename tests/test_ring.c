@@ -23,6 +23,7 @@
 
 #include <csp.h>
 #include <stdatomic.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -36,71 +37,47 @@
 
 typedef struct pingpong {
     csp_chan *ping, *pong;
+    size_t size; /* of the values: sizeof(int), or 0 for a ring of positions only */
     int rounds;
     atomic_int bad, done;
 } pingpong;
+
+/* A received value: checked against i unless the values are zero-size. */
+static bool got_round(const pingpong *pp, int v, int i)
+{
+    return pp->size == 0 || v == i;
+}
 
 static void ponger(void *p)
 {
     pingpong *pp = p;
     for (int i = 0; i < pp->rounds; i++) {
         int v = -1;
-        if (csp_recv(pp->ping, &v) != 0 || v != i || csp_send(pp->pong, &v) != 0)
+        if (csp_recv(pp->ping, &v) != 0 || !got_round(pp, v, i) || csp_send(pp->pong, &v) != 0)
             atomic_fetch_add(&pp->bad, 1);
     }
     atomic_store(&pp->done, 1);
 }
 
-static void test_pingpong_capacity_one(void)
+static void pingpong_capacity_one(size_t size)
 {
     static pingpong pp;
-    pp.ping = csp_chan_make(sizeof(int), 1);
-    pp.pong = csp_chan_make(sizeof(int), 1);
+    pp.size = size;
+    pp.ping = csp_chan_make(size, 1);
+    pp.pong = csp_chan_make(size, 1);
     CU_ASSERT_PTR_NOT_NULL_FATAL(pp.ping);
     CU_ASSERT_PTR_NOT_NULL_FATAL(pp.pong);
     pp.rounds = UNDER_TSAN ? 5000 : 50000;
+    atomic_store(&pp.bad, 0);
+    atomic_store(&pp.done, 0);
     CSP_ASSERT_EQ(csp_go(ponger, &pp), 0);
     int wrong = 0;
     for (int i = 0; i < pp.rounds && !wrong; i++) {
         int v = -1;
         csp_case c[] = { csp_case_recv(pp.pong, &v) };
-        if (csp_send(pp.ping, &i) != 0 || csp_select_timeout(c, 1, WAIT_MS * MS) != 0 || v != i) {
-            fprintf(stderr, "round %d: got %d\n", i, v);
-            wrong = 1;
-        }
-    }
-    CSP_ASSERT_EQ(wrong, 0);
-    CU_ASSERT(csp_test_wait_flag(&pp.done, WAIT_MS));
-    CSP_ASSERT_EQ(atomic_load(&pp.bad), 0);
-    csp_chan_release(pp.ping);
-    csp_chan_release(pp.pong);
-}
-
-/* The same with zero-size values, whose ring is only its positions. */
-static void token_ponger(void *p)
-{
-    pingpong *pp = p;
-    for (int i = 0; i < pp->rounds; i++) {
-        if (csp_recv(pp->ping, NULL) != 0 || csp_send(pp->pong, NULL) != 0)
-            atomic_fetch_add(&pp->bad, 1);
-    }
-    atomic_store(&pp->done, 1);
-}
-
-static void test_token_pingpong(void)
-{
-    static pingpong pp;
-    pp.ping = csp_chan_make(0, 1);
-    pp.pong = csp_chan_make(0, 1);
-    CU_ASSERT_PTR_NOT_NULL_FATAL(pp.ping);
-    CU_ASSERT_PTR_NOT_NULL_FATAL(pp.pong);
-    pp.rounds = UNDER_TSAN ? 5000 : 50000;
-    CSP_ASSERT_EQ(csp_go(token_ponger, &pp), 0);
-    int wrong = 0;
-    for (int i = 0; i < pp.rounds && !wrong; i++) {
-        csp_case c[] = { csp_case_recv(pp.pong, NULL) };
-        if (csp_send(pp.ping, NULL) != 0 || csp_select_timeout(c, 1, WAIT_MS * MS) != 0) {
-            fprintf(stderr, "token round %d failed\n", i);
+        if (csp_send(pp.ping, &i) != 0 || csp_select_timeout(c, 1, WAIT_MS * MS) != 0 ||
+            !got_round(&pp, v, i)) {
+            fprintf(stderr, "size %zu, round %d: got %d\n", size, i, v);
             wrong = 1;
         }
     }
@@ -110,6 +87,17 @@ static void test_token_pingpong(void)
     CSP_ASSERT_EQ(csp_len(pp.ping) + csp_len(pp.pong), 0);
     csp_chan_release(pp.ping);
     csp_chan_release(pp.pong);
+}
+
+static void test_pingpong_capacity_one(void)
+{
+    pingpong_capacity_one(sizeof(int));
+}
+
+/* The same with zero-size values, whose ring is only its positions. */
+static void test_token_pingpong(void)
+{
+    pingpong_capacity_one(0);
 }
 
 /* ------------------------------------------------------------------------
