@@ -194,18 +194,6 @@ void csp__wake_all(csp__waiter *list)
     }
 }
 
-static inline void copy_elem(const csp_chan *c, void *dst, const void *src)
-{
-    if (!dst)
-        return;
-    switch (c->elem_size) { /* constant sizes compile to a move, not a call, under the lock */
-    case 0: break;
-    case 4: memcpy(dst, src, 4); break;
-    case 8: memcpy(dst, src, 8); break;
-    default: memcpy(dst, src, c->elem_size); break;
-    }
-}
-
 /* A receive from a closed channel: the zero value (dst may be NULL). */
 static void zero_elem(const csp_chan *c, void *dst)
 {
@@ -253,7 +241,7 @@ bool csp__chan_try_send(csp_chan *c, const void *elem, int *err, csp__waiter **w
     csp__waiter *r = waitq_pop_claimed(&c->recvq);
     settle_flags(c);
     if (r) { /* direct handoff into the receiver's destination */
-        copy_elem(c, r->elem, elem);
+        csp__copy_value(c, r->elem, elem);
         complete(r, 0, wakes);
         *err = 0;
         return true;
@@ -277,7 +265,7 @@ bool csp__chan_try_recv(csp_chan *c, void *out, int *err, csp__waiter **wakes)
     } else {
         csp__waiter *s = waitq_pop_claimed(&c->sendq);
         if (s) { /* unbuffered: take the value straight from the sender */
-            copy_elem(c, out, s->elem);
+            csp__copy_value(c, out, s->elem);
             complete(s, 0, wakes);
             *err = 0;
             return true;
@@ -334,13 +322,8 @@ static int chan_op(csp_chan *c, csp_case k, bool nonblock)
             pump_after(c);
         if (r == CSP__RING_OK || r == CSP__RING_OK_PUMP)
             return 0;
-        if (r == CSP__RING_CLOSED) {
-            if (k.op == CSP_OP_SEND)
-                csp__strict("send on closed channel");
-            else
-                zero_elem(c, k.val);
-            return CSP_ECLOSED;
-        }
+        /* Full, empty or closed: the locked path decides, and reports a
+         * closed channel the one way (zero value, strict mode). */
     }
     int r = csp__select(&k, 1, nonblock, -1);
     return r < 0 ? r : k.err;

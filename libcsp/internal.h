@@ -13,6 +13,7 @@
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "csp.h"
 
@@ -218,6 +219,21 @@ struct csp_chan {
     _Alignas(CSP__CACHE_LINE) _Atomic uint64_t tail; /* position of the next send << 3 | flags */
     _Alignas(CSP__CACHE_LINE) unsigned char ring[];
 };
+
+/* Copies one value of c into dst (nothing when dst is NULL: a receive that
+ * discards). Common sizes compile to a move, not a call: it runs under the
+ * channel lock and in the ring's publish window. */
+static inline void csp__copy_value(const csp_chan *c, void *dst, const void *src)
+{
+    if (!dst)
+        return;
+    switch (c->elem_size) {
+    case 0: break;
+    case 4: memcpy(dst, src, 4); break;
+    case 8: memcpy(dst, src, 8); break;
+    default: memcpy(dst, src, c->elem_size); break;
+    }
+}
 
 /* The lock-free ring of a buffered channel (ring.c). push and pop never
  * block but for an operation of another thread that is half done on the slot

@@ -64,16 +64,6 @@ static inline unsigned char *slot_value(csp__slot *s)
     return (unsigned char *)(s + 1);
 }
 
-static inline void copy_value(size_t size, void *dst, const void *src)
-{
-    switch (size) { /* common sizes compile to a move */
-    case 0: break;
-    case 4: memcpy(dst, src, 4); break;
-    case 8: memcpy(dst, src, 8); break;
-    default: memcpy(dst, src, size); break;
-    }
-}
-
 /* Waiting for another thread's half-done operation on a slot. */
 static void wait_in_flight(int *spins)
 {
@@ -164,7 +154,7 @@ enum csp__ring_result csp__ring_push(csp_chan *c, const void *elem, bool locked)
         if (turn == 0) {
             if (atomic_compare_exchange_weak(&c->tail, &t, t + POS_ONE)) {
                 bool pump = other_side_queued(c, CSP__RECVQ, locked);
-                copy_value(c->elem_size, slot_value(s), elem);
+                csp__copy_value(c, slot_value(s), elem);
                 atomic_store_explicit(&s->seq, 2 * pos + 1, memory_order_release);
                 return pump ? CSP__RING_OK_PUMP : CSP__RING_OK;
             }
@@ -195,8 +185,7 @@ enum csp__ring_result csp__ring_pop(csp_chan *c, void *out, bool locked)
         if (turn == 0) {
             if (atomic_compare_exchange_weak(&c->head, &h, h + POS_ONE)) {
                 bool pump = other_side_queued(c, CSP__SENDQ, locked);
-                if (out)
-                    copy_value(c->elem_size, out, slot_value(s));
+                csp__copy_value(c, out, slot_value(s));
                 atomic_store_explicit(&s->seq, 2 * (pos + c->cap), memory_order_release);
                 return pump ? CSP__RING_OK_PUMP : CSP__RING_OK;
             }
