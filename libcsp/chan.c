@@ -214,14 +214,14 @@ void csp__chan_pump(csp_chan *c, csp__waiter **wakes)
         moved = false;
         csp__waiter *w;
         if (waitq_first(&c->recvq) && csp__ring_has_values(c) && (w = waitq_pop_claimed(&c->recvq)) != NULL) {
-            if (csp__ring_pop(c, w->elem, true) != CSP__RING_OK)
+            if (csp__ring_pop(c, csp__waiter_value(c, w), true) != CSP__RING_OK)
                 csp__fatal("channel ring lost a value owed to a queued receiver");
             complete(w, 0, wakes);
             moved = true;
         }
         if (!c->closed && waitq_first(&c->sendq) && csp__ring_has_room(c) &&
             (w = waitq_pop_claimed(&c->sendq)) != NULL) {
-            if (csp__ring_push(c, w->elem, true) != CSP__RING_OK)
+            if (csp__ring_push(c, csp__waiter_value(c, w), true) != CSP__RING_OK)
                 csp__fatal("channel ring lost the room owed to a queued sender");
             complete(w, 0, wakes);
             moved = true;
@@ -240,8 +240,8 @@ bool csp__chan_try_send(csp_chan *c, const void *elem, int *err, csp__waiter **w
         csp__chan_pump(c, wakes); /* after it, a queued receiver means an empty ring */
     csp__waiter *r = waitq_pop_claimed(&c->recvq);
     settle_flags(c);
-    if (r) { /* direct handoff into the receiver's destination */
-        csp__copy_value(c, r->elem, elem);
+    if (r) { /* direct handoff to the receiver (csp__waiter_value) */
+        csp__copy_value(c, csp__waiter_value(c, r), elem);
         complete(r, 0, wakes);
         *err = 0;
         return true;
@@ -265,7 +265,7 @@ bool csp__chan_try_recv(csp_chan *c, void *out, int *err, csp__waiter **wakes)
     } else {
         csp__waiter *s = waitq_pop_claimed(&c->sendq);
         if (s) { /* unbuffered: take the value straight from the sender */
-            csp__copy_value(c, out, s->elem);
+            csp__copy_value(c, out, csp__waiter_value(c, s));
             complete(s, 0, wakes);
             *err = 0;
             return true;
@@ -356,7 +356,7 @@ static void close_queue(csp_chan *c, csp__waitq *q, bool zero_fill, csp__waiter 
     csp__waiter *w;
     while ((w = waitq_pop_claimed(q)) != NULL) {
         if (zero_fill)
-            zero_elem(c, w->elem);
+            zero_elem(c, csp__waiter_value(c, w));
         complete(w, CSP_ECLOSED, wakes);
     }
 }

@@ -152,13 +152,23 @@ typedef struct csp__sel {
     csp__parker *parker;  /* the owner's parker */
 } csp__sel;
 
-/* One case of a blocked sel, queued on a channel (Go's sudog). */
+/* One case of a blocked sel, queued on a channel (Go's sudog).
+ *
+ * A value of at most sizeof(void *) bytes travels in the waiter itself (val):
+ * a sender's owner copies it in before queuing, and a receiver's owner copies
+ * it out to its destination once woken. The waker of a hand-off then writes
+ * only the waiter's line, which the woken owner reads anyway, and not a line
+ * of the owner's caller as well (csp__waiter_value). */
 typedef struct csp__waiter {
     csp__sel *sel;                 /* the operation this case belongs to */
     struct csp__waiter *prev, *next; /* channel queue links (channel lock); once the
                                       * waiter is off its queue, next links a wake list */
-    void *elem;                    /* recv: destination (may be NULL); send: source */
+    union {
+        void *elem;                /* larger values: recv destination (may be NULL); send source */
+        unsigned char val[sizeof(void *)]; /* small values: the value itself */
+    };
     int index;                     /* case index within the sel */
+    unsigned char val_size;        /* owner-only: bytes a completed receive copies out of val */
     bool held;                     /* owner-only: a reference is held for the select (select.c) */
     _Atomic bool queued;           /* on a queue; cleared (release) as a waker's last touch */
 } csp__waiter;
@@ -233,6 +243,19 @@ static inline void csp__copy_value(const csp_chan *c, void *dst, const void *src
     case 8: memcpy(dst, src, 8); break;
     default: memcpy(dst, src, c->elem_size); break;
     }
+}
+
+/* Whether c's values travel inside the waiters (csp__waiter.val). */
+static inline bool csp__value_inline(const csp_chan *c)
+{
+    return c->elem_size <= sizeof(((csp__waiter *)0)->val);
+}
+
+/* Where the value of a waiter queued on c is (a sender's) or goes (a
+ * receiver's; NULL: discarded). */
+static inline void *csp__waiter_value(const csp_chan *c, csp__waiter *w)
+{
+    return csp__value_inline(c) ? w->val : w->elem;
 }
 
 /* The lock-free ring of a buffered channel (ring.c). push and pop never

@@ -147,6 +147,22 @@ static void note_wait(csp__thread *self, const csp_case *cases, size_t n, const 
     atomic_store_explicit(&self->wait_n, n, memory_order_relaxed);
 }
 
+/* Points a waiter at its case's value, or carries the value itself when
+ * small: a sender's is copied in now, a receiver's is copied out once woken
+ * (see csp__waiter). */
+static void set_waiter_value(csp__waiter *w, const csp_chan *c, const csp_case *k)
+{
+    w->val_size = 0;
+    if (!csp__value_inline(c)) {
+        w->elem = k->val;
+        return;
+    }
+    if (k->op == CSP_OP_SEND)
+        csp__copy_value(c, w->val, k->val);
+    else
+        w->val_size = (unsigned char)c->elem_size;
+}
+
 /* Passes 2 and 3. Called with every channel locked; returns with none, and
  * wakes the waiters on the wakes list after unlocking. */
 static int wait_for_case(csp_case *cases, size_t n, const scratch *s, size_t live, int64_t deadline,
@@ -160,10 +176,10 @@ static int wait_for_case(csp_case *cases, size_t n, const scratch *s, size_t liv
     for (size_t k = 0; k < live; k++) {
         uint32_t i = s->lock[k];
         csp__waiter *w = &s->waiters[i];
-        w->sel = sel;
-        w->elem = cases[i].val;
-        w->index = (int)i;
         csp_chan *c = csp_chan_retain(cases[i].ch);
+        w->sel = sel;
+        w->index = (int)i;
+        set_waiter_value(w, c, &cases[i]);
         csp__waitq_push(c, cases[i].op == CSP_OP_SEND ? &c->sendq : &c->recvq, w);
     }
     note_wait(self, cases, n, s->lock, live);
@@ -197,7 +213,10 @@ static int wait_for_case(csp_case *cases, size_t n, const scratch *s, size_t liv
     }
     if (!woken)
         return CSP_ETIMEDOUT;
-    cases[sel->chosen].err = sel->err;
+    csp_case *chosen = &cases[sel->chosen];
+    chosen->err = sel->err;
+    if (chosen->op == CSP_OP_RECV && chosen->val)
+        memcpy(chosen->val, s->waiters[sel->chosen].val, s->waiters[sel->chosen].val_size);
     return sel->chosen;
 }
 

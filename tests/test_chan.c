@@ -1,7 +1,8 @@
 /*
- * test_chan.c - channels: rendezvous, buffering, FIFO, element sizes, the
- * non-blocking operations, NULL channels, allocation failure, reference
- * counting, first-come-first-served queues and directional views.
+ * test_chan.c - channels: rendezvous, buffering, FIFO, element sizes (on both
+ * sides of the waiter's inline value), the non-blocking operations, NULL
+ * channels, allocation failure, reference counting, first-come-first-served
+ * queues and directional views.
  *
  * Goroutines share state with the test through static structs (never the
  * test's stack, so a failed wait cannot leave a goroutine writing into a dead
@@ -371,66 +372,111 @@ static void test_recv_null_out_discards(void)
     csp_chan_release(ch);
 }
 
-typedef struct big {
-    unsigned char b[100];
-} big;
+/* Element sizes on both sides of the waiter's inline value (sizeof(void *)
+ * bytes): small values travel inside the waiter, larger ones by pointer. */
+static const size_t elem_sizes[] = { 1, 3, 7, 8, 9, 16, 100 };
+enum { MAX_ELEM = 100, GUARD = 16 };
 
-static void big_fill(big *x, unsigned seed)
+static void value_fill(unsigned char *v, size_t size, unsigned seed)
 {
-    for (size_t i = 0; i < sizeof x->b; i++)
-        x->b[i] = (unsigned char)(seed * 31u + i * 7u + 1u);
+    for (size_t i = 0; i < size; i++)
+        v[i] = (unsigned char)(seed * 31u + i * 7u + 1u);
 }
 
-typedef struct bigxfer {
+typedef struct sizedxfer {
     csp_chan *ch;
+    size_t size;
     int n;
     int bad;
     atomic_int done;
-} bigxfer;
+} sizedxfer;
 
-static void big_producer(void *p)
+static void sized_producer(void *p)
 {
-    bigxfer *bx = p;
-    for (int i = 0; i < bx->n; i++) {
-        big v;
-        big_fill(&v, (unsigned)i);
-        if (csp_send(bx->ch, &v) != 0)
-            bx->bad++;
+    sizedxfer *sx = p;
+    for (int i = 0; i < sx->n; i++) {
+        unsigned char v[MAX_ELEM];
+        value_fill(v, sx->size, (unsigned)i);
+        if (csp_send(sx->ch, v) != 0)
+            sx->bad++;
     }
-    atomic_store(&bx->done, 1);
+    atomic_store(&sx->done, 1);
 }
 
-/* 100-byte values are copied whole, and nothing past elem_size is written. */
-static void test_large_elements(void)
+/* Values of every size are copied whole, whichever side blocked first, and
+ * nothing past elem_size is written. */
+static void test_element_sizes(void)
 {
-    static bigxfer bx;
-    static const size_t caps[] = { 0, 3 };
-    for (size_t c = 0; c < 2; c++) {
-        bx.ch = csp_chan_make(sizeof(big), caps[c]);
-        CU_ASSERT_PTR_NOT_NULL_FATAL(bx.ch);
-        bx.n = 300;
-        bx.bad = 0;
-        atomic_store(&bx.done, 0);
-        CSP_ASSERT_EQ(csp_go(big_producer, &bx), 0);
-        int bad = 0, guard_bad = 0;
-        for (int i = 0; i < bx.n; i++) {
-            unsigned char out[sizeof(big) + 16];
-            memset(out, 0xAA, sizeof out);
-            big want;
-            big_fill(&want, (unsigned)i);
-            if (recv_within(bx.ch, out) != 0 || memcmp(out, want.b, sizeof want.b) != 0) {
-                bad++;
-                break;
-            }
-            for (size_t k = sizeof(big); k < sizeof out; k++)
-                if (out[k] != 0xAA)
+    static sizedxfer sx;
+    static const size_t caps[] = { 0, 1, 3 };
+    for (size_t z = 0; z < sizeof elem_sizes / sizeof elem_sizes[0]; z++) {
+        for (size_t c = 0; c < sizeof caps / sizeof caps[0]; c++) {
+            sx.size = elem_sizes[z];
+            sx.ch = csp_chan_make(sx.size, caps[c]);
+            CU_ASSERT_PTR_NOT_NULL_FATAL(sx.ch);
+            sx.n = 300;
+            sx.bad = 0;
+            atomic_store(&sx.done, 0);
+            size_t base = csp_test_stats().blocked;
+            CSP_ASSERT_EQ(csp_go(sized_producer, &sx), 0);
+            int bad = 0, guard_bad = 0;
+            for (int i = 0; i < sx.n; i++) {
+                unsigned char out[MAX_ELEM + GUARD], want[MAX_ELEM];
+                memset(out, 0xAA, sizeof out);
+                value_fill(want, sx.size, (unsigned)i);
+                if (recv_within(sx.ch, out) != 0 || memcmp(out, want, sx.size) != 0) {
+                    bad++;
+                    break;
+                }
+                if (!csp_test_all_bytes(out + sx.size, sizeof out - sx.size, 0xAA))
                     guard_bad++;
+                if (i % 50 == 0) /* now and then, the sender blocks first */
+                    CU_ASSERT(csp_test_wait_blocked(base + 1, WAIT_MS));
+            }
+            CSP_ASSERT_EQ(bad, 0);
+            CSP_ASSERT_EQ(guard_bad, 0);
+            CU_ASSERT(csp_test_wait_flag(&sx.done, WAIT_MS));
+            CSP_ASSERT_EQ(sx.bad, 0);
+            csp_chan_release(sx.ch);
         }
-        CSP_ASSERT_EQ(bad, 0);
-        CSP_ASSERT_EQ(guard_bad, 0);
-        CU_ASSERT(csp_test_wait_flag(&bx.done, WAIT_MS));
-        CSP_ASSERT_EQ(bx.bad, 0);
-        csp_chan_release(bx.ch);
+    }
+}
+
+/* A receiver blocked when the channel closes gets the zero value of each
+ * size, and nothing past it. */
+typedef struct zeroxfer {
+    csp_chan *ch;
+    unsigned char out[MAX_ELEM + GUARD];
+    int rc;
+    atomic_int done;
+} zeroxfer;
+
+static void zero_receiver(void *p)
+{
+    zeroxfer *zx = p;
+    zx->rc = csp_recv(zx->ch, zx->out);
+    atomic_store(&zx->done, 1);
+}
+
+static void test_close_zero_sizes(void)
+{
+    static zeroxfer zx;
+    for (size_t z = 0; z < sizeof elem_sizes / sizeof elem_sizes[0]; z++) {
+        size_t size = elem_sizes[z];
+        zx.ch = csp_chan_make(size, 0);
+        CU_ASSERT_PTR_NOT_NULL_FATAL(zx.ch);
+        memset(zx.out, 0xAA, sizeof zx.out);
+        zx.rc = 12345;
+        atomic_store(&zx.done, 0);
+        size_t before = csp_test_stats().blocked;
+        CSP_ASSERT_EQ(csp_go(zero_receiver, &zx), 0);
+        CU_ASSERT(csp_test_wait_blocked(before + 1, WAIT_MS));
+        CSP_ASSERT_EQ(csp_close(zx.ch), 0);
+        CU_ASSERT(csp_test_wait_flag(&zx.done, WAIT_MS));
+        CSP_ASSERT_EQ(zx.rc, CSP_ECLOSED);
+        CU_ASSERT(csp_test_all_bytes(zx.out, size, 0));
+        CU_ASSERT(csp_test_all_bytes(zx.out + size, sizeof zx.out - size, 0xAA));
+        csp_chan_release(zx.ch);
     }
 }
 
@@ -888,7 +934,8 @@ static const csp_test tests[] = {
     { "fifo_single_producer", test_fifo_single_producer },
     { "zero_size_elements", test_zero_size_elements },
     { "recv_null_out_discards", test_recv_null_out_discards },
-    { "large_elements", test_large_elements },
+    { "element_sizes", test_element_sizes },
+    { "close_zero_sizes", test_close_zero_sizes },
     { "try_operations", test_try_operations },
     { "null_channel", test_null_channel },
     { "make_huge_fails", test_make_huge_fails },
