@@ -7,8 +7,10 @@
  *   pthread_bench list   names the rows (B1 B2 B3 B4 B6 B7: B5 and B8 have no floor)
  *
  * Rows, at the sizes of the libcsp rows:
- *   B1  ping-pong three ways: futex wait/wake (the RESULT), mutex+condvar, and
- *       spin-to-spin on atomics (EXTRA lines futex_ns, condvar_ns, spin_ns)
+ *   B1  ping-pong four ways: futex wait/wake (the RESULT), mutex+condvar,
+ *       spin-to-spin on atomics, and the least a lock-and-registration
+ *       channel can do (EXTRA lines futex_ns, condvar_ns, spin_ns,
+ *       handoff_floor_ns)
  *   B2  mutex+condvar ring buffer, capacity 1024, one producer, one consumer
  *   B3  the same ring, capacity 64, 4 producer and 4 consumer threads
  *   B4  one pthread_create + pthread_join per "goroutine" (at most 1024 alive)
@@ -63,7 +65,7 @@ static inline void cpu_relax(void)
 }
 
 /* ------------------------------------------------------------------------
- * B1 ping-pong, 200,000 round trips, three ways. turn 0: main's move, 1: echo's.
+ * B1 ping-pong, 200,000 round trips, four ways. turn 0: main's move, 1: echo's.
  * ------------------------------------------------------------------------ */
 
 enum { B1_N = 200000 };
@@ -123,9 +125,97 @@ static void *b1_spin_echo(void *arg)
     return NULL;
 }
 
+/* The least an unbuffered channel built from a lock and waiter registration
+ * can do per hand-off (EXTRA handoff_floor_ns): a channel is a spin lock and
+ * one slot for a waiting sender or receiver, on one cache line; a waiter is a
+ * done flag and the value, on another. No select, no close, no sleeping. */
+typedef struct floor_waiter {
+    _Alignas(64) atomic_int done;
+    int val;
+} floor_waiter;
+
+typedef struct floor_chan {
+    _Alignas(64) atomic_int lock;
+    floor_waiter *recv_waiting, *send_waiting;
+} floor_chan;
+
+static floor_chan b1_floor_ping, b1_floor_pong;
+static floor_waiter b1_floor_waiters[2]; /* main's, echo's */
+
+static void floor_lock(floor_chan *c)
+{
+    int unlocked = 0;
+    while (!atomic_compare_exchange_weak_explicit(&c->lock, &unlocked, 1, memory_order_acquire,
+                                                  memory_order_relaxed)) {
+        unlocked = 0;
+        cpu_relax();
+    }
+}
+
+static void floor_unlock(floor_chan *c)
+{
+    atomic_store_explicit(&c->lock, 0, memory_order_release);
+}
+
+/* Registered under the lock: wait for a partner to complete us. */
+static void floor_wait(floor_waiter *me)
+{
+    unsigned n = 0;
+    while (!atomic_load_explicit(&me->done, memory_order_acquire)) {
+        if (++n < 1000) {
+            cpu_relax();
+        } else {
+            n = 0;
+            sched_yield();
+        }
+    }
+    atomic_store_explicit(&me->done, 0, memory_order_relaxed);
+}
+
+static void floor_send(floor_chan *c, floor_waiter *me, int v)
+{
+    floor_lock(c);
+    floor_waiter *r = c->recv_waiting;
+    if (r) {
+        c->recv_waiting = NULL;
+        floor_unlock(c);
+        r->val = v;
+        atomic_store_explicit(&r->done, 1, memory_order_release);
+        return;
+    }
+    me->val = v;
+    c->send_waiting = me;
+    floor_unlock(c);
+    floor_wait(me);
+}
+
+static int floor_recv(floor_chan *c, floor_waiter *me)
+{
+    floor_lock(c);
+    floor_waiter *s = c->send_waiting;
+    if (s) {
+        c->send_waiting = NULL;
+        floor_unlock(c);
+        int v = s->val;
+        atomic_store_explicit(&s->done, 1, memory_order_release);
+        return v;
+    }
+    c->recv_waiting = me;
+    floor_unlock(c);
+    floor_wait(me);
+    return me->val;
+}
+
+static void *b1_floor_echo(void *arg)
+{
+    for (int i = 0; i < B1_N; i++)
+        floor_send(&b1_floor_pong, &b1_floor_waiters[1], floor_recv(&b1_floor_ping, &b1_floor_waiters[1]) + 1);
+    return NULL;
+}
+
 static double b1_run(int how)
 {
-    static void *(*const echo[3])(void *) = { b1_futex_echo, b1_condvar_echo, b1_spin_echo };
+    static void *(*const echo[4])(void *) = { b1_futex_echo, b1_condvar_echo, b1_spin_echo, b1_floor_echo };
     pthread_t t;
     atomic_store(&b1_turn, 0);
     int64_t t0 = now_ns();
@@ -144,9 +234,12 @@ static double b1_run(int how)
             pthread_cond_signal(&b1_cv);
             while (atomic_load_explicit(&b1_turn, memory_order_relaxed) != 0)
                 pthread_cond_wait(&b1_cv, &b1_mu);
-        } else {
+        } else if (how == 2) {
             atomic_store_explicit(&b1_turn, 1, memory_order_release);
             spin_until(0);
+        } else {
+            floor_send(&b1_floor_ping, &b1_floor_waiters[0], i);
+            b1_val = floor_recv(&b1_floor_pong, &b1_floor_waiters[0]);
         }
         BENCH_CHECK("B1", IMPL, b1_val == i + 1, "round trip %d came back as %d", i, b1_val);
     }
@@ -159,11 +252,12 @@ static double b1_run(int how)
 
 static void bench_b1(void)
 {
-    double futex = b1_run(0), condvar = b1_run(1), spin = b1_run(2);
+    double futex = b1_run(0), condvar = b1_run(1), spin = b1_run(2), floor = b1_run(3);
     bench_result("B1", IMPL, futex, "ns/roundtrip");
     bench_extra("B1", IMPL, "futex_ns", futex);
     bench_extra("B1", IMPL, "condvar_ns", condvar);
     bench_extra("B1", IMPL, "spin_ns", spin);
+    bench_extra("B1", IMPL, "handoff_floor_ns", floor);
 }
 
 /* ------------------------------------------------------------------------
