@@ -23,7 +23,7 @@ void csp_sleep(int64_t ns)
         return;
     int64_t deadline = csp__deadline_in(ns);
     struct timespec ts = { .tv_sec = deadline / CSP_SECOND, .tv_nsec = deadline % CSP_SECOND };
-    csp__thread *self = csp__tls_self; /* only goroutines and known threads show as sleeping */
+    csp__thread *self = csp__self_or_null(); /* only goroutines and known threads show as sleeping */
     if (self)
         atomic_store_explicit(&self->state, CSP__ST_SLEEPING, memory_order_relaxed);
     while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL) != 0) {

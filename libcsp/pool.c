@@ -208,7 +208,7 @@ static void thread_ends(csp__thread *t)
 {
     csp__registry_remove(t);
     csp__parker_destroy(&t->parker);
-    csp__tls_self = NULL;
+    csp__set_self(NULL); /* before the key's destructor, which is for foreign records */
 }
 
 /* The cleanup of thread_main's `running`: when a goroutine ends its thread
@@ -231,8 +231,9 @@ static void *thread_main(void *birth)
 {
     csp__thread self, *t = &self;
     adopt_birth(t, birth);
+    t->rng = 0;
     csp__parker_init(&t->parker);
-    csp__tls_self = t;
+    csp__set_self(t);
     csp__registry_add(t);
     csp__thread *running __attribute__((cleanup(thread_exited))) = t;
     do {

@@ -9,6 +9,10 @@
  * Goroutine threads are registered by pool.c for their whole life; a foreign
  * thread (main included) gets a record on its first blocking call, removed by
  * a thread-specific-data destructor when it exits.
+ *
+ * Every thread finds its record through self_key. Its destructor frees a
+ * foreign thread's record; a goroutine thread clears the key before it ends
+ * (its record is on its own stack), so the destructor never sees it.
  */
 #include "internal.h"
 
@@ -16,13 +20,10 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-__thread csp__thread *csp__tls_self;
-
 static pthread_mutex_t reg_mu = PTHREAD_MUTEX_INITIALIZER;
 static csp__thread *reg_head; /* reg_mu */
 
-static pthread_key_t foreign_key;
-static pthread_once_t foreign_once = PTHREAD_ONCE_INIT;
+static pthread_key_t self_key;
 
 void csp__registry_add(csp__thread *t)
 {
@@ -55,15 +56,26 @@ static void foreign_exit(void *p)
     free(t);
 }
 
-static void foreign_key_init(void)
+/* At load, before any thread can ask for its record. */
+__attribute__((constructor)) static void self_key_init(void)
 {
-    if (pthread_key_create(&foreign_key, foreign_exit) != 0)
+    if (pthread_key_create(&self_key, foreign_exit) != 0)
         csp__fatal("pthread_key_create failed");
+}
+
+csp__thread *csp__self_or_null(void)
+{
+    return pthread_getspecific(self_key);
+}
+
+void csp__set_self(csp__thread *t)
+{
+    if (pthread_setspecific(self_key, t) != 0)
+        csp__fatal("pthread_setspecific failed");
 }
 
 csp__thread *csp__self_slow(void)
 {
-    pthread_once(&foreign_once, foreign_key_init);
     csp__thread *t = calloc(1, sizeof(*t));
     if (!t)
         csp__fatal("out of memory for a thread record");
@@ -71,8 +83,7 @@ csp__thread *csp__self_slow(void)
     t->is_main = syscall(SYS_gettid) == getpid();
     atomic_store_explicit(&t->state, CSP__ST_RUNNING, memory_order_relaxed);
     csp__registry_add(t);
-    pthread_setspecific(foreign_key, t);
-    csp__tls_self = t;
+    csp__set_self(t);
     return t;
 }
 

@@ -54,10 +54,13 @@ typedef struct scratch {
 static size_t order_cases(const csp_case *cases, size_t n, uint32_t *poll, uint32_t *lock)
 {
     size_t live = 0;
+    csp__thread *self = NULL; /* looked up for the second live case: one case needs no randomness */
     for (size_t i = 0; i < n; i++) {
         if (!cases[i].ch)
             continue;
-        uint32_t j = live ? csp__randn((uint32_t)live + 1) : 0; /* inside-out Fisher-Yates */
+        if (live && !self)
+            self = csp__self();
+        uint32_t j = live ? csp__randn(self, (uint32_t)live + 1) : 0; /* inside-out Fisher-Yates */
         if (j != live)
             poll[live] = poll[j];
         poll[j] = (uint32_t)i;
