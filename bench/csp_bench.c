@@ -99,8 +99,10 @@ static void *b1_busy_loop(void *arg)
 static double b1_round_trips_beside_busy_loops(void)
 {
     long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
-    int nbusy = ncpu > 0 && ncpu < 64 ? 2 * (int)ncpu : 2;
-    pthread_t busy[128];
+    int nbusy = 2 * (ncpu > 0 ? (int)ncpu : 1);
+    pthread_t *busy = malloc((size_t)nbusy * sizeof *busy);
+    if (!busy)
+        bench_fail("B1", IMPL, "out of memory");
     atomic_store(&b1_busy_stop, 0);
     for (int i = 0; i < nbusy; i++) {
         if (pthread_create(&busy[i], NULL, b1_busy_loop, NULL) != 0)
@@ -112,6 +114,7 @@ static double b1_round_trips_beside_busy_loops(void)
     atomic_store(&b1_busy_stop, 1);
     for (int i = 0; i < nbusy; i++)
         pthread_join(busy[i], NULL);
+    free(busy);
     return ns;
 }
 

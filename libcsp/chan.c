@@ -350,7 +350,7 @@ int csp_chan_tryrecv(csp_chan *c, void *out)
 }
 
 /* Completes every live waiter of q with CSP_ECLOSED, adding them to *wakes.
- * Receivers get a zero-filled destination. */
+ * Receivers get the zero value. */
 static void close_queue(csp_chan *c, csp__waitq *q, bool zero_fill, csp__waiter **wakes)
 {
     csp__waiter *w;

@@ -132,7 +132,8 @@ typedef struct csp__thread {
  * libcsp has no __thread variables: a library with thread-local storage
  * makes glibc allocate a larger block for every thread (measured: 156 KiB
  * more heap at 10,000 threads). */
-csp__thread *csp__self_or_null(void); /* NULL: a foreign thread that never blocked */
+csp__thread *csp__self_or_null(void); /* NULL: no record (a foreign thread that never
+                                       * blocked, or a goroutine thread that is ending) */
 void csp__set_self(csp__thread *t);
 /* The calling thread's record; a foreign thread's is made on first use.
  * Aborts if even that small allocation fails. */
@@ -352,7 +353,8 @@ void csp__pool_stats(csp_stats *out);
 
 void csp__fatal(const char *msg) __attribute__((noreturn));
 
-/* Per-thread PRNG for select's random order (rand.c): uniform in [0, n). */
+/* Per-thread PRNG for select's random order (rand.c): uniform in [0, n).
+ * self may be NULL (a thread without a record). */
 uint32_t csp__randn(csp__thread *self, uint32_t n);
 
 int64_t csp__mono_ns(void);

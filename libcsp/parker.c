@@ -34,20 +34,24 @@
  * thousand goroutines parking at once burn little CPU.
  *
  * Spin slots: at most twice as many threads spin at once as there are CPUs
- * (Go bounds its spinning threads too); a thread that finds no free slot
- * parks at once. Without the bound, a thousand idle pool threads or links
+ * (Go bounds its spinning threads too), and none when the process has one CPU
+ * (as in Go's locks: whoever would wake the spinner needs that CPU; measured
+ * with `taskset -c 1 csp_bench B1`: 50.9 us per round trip spinning, 4.2 us
+ * not); a thread that finds no free slot parks at once. Without the bound, a thousand idle pool threads or links
  * of a daisy chain spin together and starve the very threads that would
  * wake them. csp__park_spin takes no slot: the pool's single idle spinner
  * (pool.c) uses it.
  *
  * Yielding: after a few rounds, a spinner yields the CPU before each further
- * round, but only while more threads spin than there are CPUs. Then the
- * thread it waits for may be waiting for a CPU that spinners hold (select
- * fan-in, daisy chains), and a yield lets it run. With fewer spinners, a
- * yield finds nothing of ours to run but may hand another program's busy
- * thread a whole time slice: measured, a ping-pong beside 4 busy loops went
- * from over 300 us per round trip to 3.6 us without those yields. The pool's
- * idle spinner always yields: nobody waits on it.
+ * round, but only while more threads spin than the process has CPUs (its
+ * affinity mask counts, not the machine's). Then the thread it waits for may
+ * be waiting for a CPU that spinners hold (select fan-in, daisy chains), and
+ * a yield lets it run. Otherwise a yield finds little of ours to run but may
+ * hand another program's busy thread a whole time slice: measured (csp_bench
+ * B1's EXTRA line), a ping-pong beside two busy loops per CPU went from 540
+ * us per round trip to 3.3-3.7 us without those yields; yielding already when
+ * spinners equal CPUs measured 0.15-1.4 ms beside eight busy loops. The
+ * pool's idle spinner always yields: nobody waits on it.
  */
 #include "internal.h"
 
@@ -79,16 +83,31 @@ void csp__parker_destroy(csp__parker *p)
 }
 
 static _Atomic int spin_slots = -1; /* free spin slots; -1 until first use */
-static _Atomic int spin_cpus;       /* online CPUs, set with the first slots */
+static _Atomic int spin_cpus;       /* usable CPUs, set with the first slots */
+
+/* The CPUs this process may run on: its affinity mask (taskset, a cpuset),
+ * which may be fewer than the machine has. */
+static int usable_cpus(void)
+{
+    cpu_set_t set;
+    if (sched_getaffinity(0, sizeof set, &set) == 0 && CPU_COUNT(&set) > 0)
+        return CPU_COUNT(&set);
+    long n = sysconf(_SC_NPROCESSORS_ONLN);
+    return n > 0 ? (int)n : 1;
+}
 
 static bool take_spin_slot(void)
 {
-    int free_slots = atomic_load_explicit(&spin_slots, memory_order_relaxed);
+    int free_slots = atomic_load_explicit(&spin_slots, memory_order_acquire);
     if (free_slots < 0) {
-        long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
-        int want = ncpu > 0 ? 2 * (int)ncpu : 2; /* measured: 1x starves select fan-in, more lets chains thrash */
-        atomic_store_explicit(&spin_cpus, want / 2, memory_order_relaxed);
-        if (atomic_compare_exchange_strong(&spin_slots, &free_slots, want))
+        int ncpu = usable_cpus();
+        /* measured: 1x starves select fan-in, more lets chains thrash; on one
+         * CPU, whoever would wake a spinner waits for its CPU: no slots */
+        int want = ncpu > 1 ? 2 * ncpu : 0;
+        atomic_store_explicit(&spin_cpus, ncpu, memory_order_relaxed);
+        /* release: whoever sees the slots sees spin_cpus */
+        if (atomic_compare_exchange_strong_explicit(&spin_slots, &free_slots, want, memory_order_release,
+                                                    memory_order_acquire))
             free_slots = want;
     }
     while (free_slots > 0) {
@@ -99,7 +118,8 @@ static bool take_spin_slot(void)
     return false;
 }
 
-/* Whether more threads spin than there are CPUs (see Yielding above). */
+/* Whether more threads spin than there are CPUs (see Yielding above). Slots
+ * are twice the CPUs, so free slots < CPUs means spinners > CPUs. */
 static bool spinners_crowd_cpus(void)
 {
     return atomic_load_explicit(&spin_slots, memory_order_relaxed) <

@@ -231,7 +231,6 @@ static void *thread_main(void *birth)
 {
     csp__thread self, *t = &self;
     adopt_birth(t, birth);
-    t->rng = 0;
     csp__parker_init(&t->parker);
     csp__set_self(t);
     csp__registry_add(t);

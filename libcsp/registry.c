@@ -10,9 +10,12 @@
  * thread (main included) gets a record on its first blocking call, removed by
  * a thread-specific-data destructor when it exits.
  *
- * Every thread finds its record through self_key. Its destructor frees a
- * foreign thread's record; a goroutine thread clears the key before it ends
- * (its record is on its own stack), so the destructor never sees it.
+ * Every thread finds its record through self_key, made on first use (a
+ * constructor could run after a static program's own constructors, which may
+ * already spawn goroutines). Until it exists no thread has a record. Its
+ * destructor frees a foreign thread's record; a goroutine thread clears the
+ * key before it ends (its record is on its own stack), so the destructor
+ * never sees it.
  */
 #include "internal.h"
 
@@ -24,6 +27,8 @@ static pthread_mutex_t reg_mu = PTHREAD_MUTEX_INITIALIZER;
 static csp__thread *reg_head; /* reg_mu */
 
 static pthread_key_t self_key;
+static pthread_once_t self_key_once = PTHREAD_ONCE_INIT;
+static _Atomic bool self_key_made; /* release: self_key is valid */
 
 void csp__registry_add(csp__thread *t)
 {
@@ -56,20 +61,23 @@ static void foreign_exit(void *p)
     free(t);
 }
 
-/* At load, before any thread can ask for its record. */
-__attribute__((constructor)) static void self_key_init(void)
+static void self_key_init(void)
 {
     if (pthread_key_create(&self_key, foreign_exit) != 0)
         csp__fatal("pthread_key_create failed");
+    atomic_store_explicit(&self_key_made, true, memory_order_release);
 }
 
 csp__thread *csp__self_or_null(void)
 {
+    if (!atomic_load_explicit(&self_key_made, memory_order_acquire))
+        return NULL;
     return pthread_getspecific(self_key);
 }
 
 void csp__set_self(csp__thread *t)
 {
+    pthread_once(&self_key_once, self_key_init);
     if (pthread_setspecific(self_key, t) != 0)
         csp__fatal("pthread_setspecific failed");
 }

@@ -22,7 +22,8 @@
  *   - sel.done goes 0 -> 1 exactly once, by compare-and-swap: either a waker
  *     (under the lock of the channel whose queue held the waiter) or the owner
  *     itself on timeout. Only the winner writes sel.chosen / sel.err and the
- *     case's value, all before it unlocks that channel.
+ *     case's value (a small one into the waiter, which the owner copies to
+ *     the case's destination once woken), all before it unlocks that channel.
  *   - A waker that wins unparks the owner after unlocking, and touches neither
  *     sel nor waiter after the unpark. A waker that loses drops the stale
  *     waiter and stores queued = false (release) as its very last touch.
@@ -54,12 +55,18 @@ typedef struct scratch {
 static size_t order_cases(const csp_case *cases, size_t n, uint32_t *poll, uint32_t *lock)
 {
     size_t live = 0;
-    csp__thread *self = NULL; /* looked up for the second live case: one case needs no randomness */
+    /* Looked up at the second live case (one case needs no randomness); a
+     * thread without a record gets none here: a select that does not block
+     * allocates nothing. */
+    csp__thread *self = NULL;
+    bool looked_up = false;
     for (size_t i = 0; i < n; i++) {
         if (!cases[i].ch)
             continue;
-        if (live && !self)
-            self = csp__self();
+        if (live && !looked_up) {
+            self = csp__self_or_null();
+            looked_up = true;
+        }
         uint32_t j = live ? csp__randn(self, (uint32_t)live + 1) : 0; /* inside-out Fisher-Yates */
         if (j != live)
             poll[live] = poll[j];

@@ -13,6 +13,7 @@
 #include <csp.h>
 #include <errno.h>
 #include <stdatomic.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -403,41 +404,74 @@ static void sized_producer(void *p)
     atomic_store(&sx->done, 1);
 }
 
+/* Receives value i into a guarded buffer: true when it came whole and
+ * nothing past elem_size was written. recv: a blocking receive. */
+static bool recv_checked(csp_chan *ch, size_t size, int i, int (*recv)(csp_chan *, void *))
+{
+    unsigned char out[MAX_ELEM + GUARD], want[MAX_ELEM];
+    memset(out, 0xAA, sizeof out);
+    value_fill(want, size, (unsigned)i);
+    return recv(ch, out) == 0 && memcmp(out, want, size) == 0 &&
+           csp_test_all_bytes(out + size, sizeof out - size, 0xAA);
+}
+
+static int plain_recv(csp_chan *ch, void *out)
+{
+    return csp_recv(ch, out);
+}
+
+static void sized_consumer(void *p)
+{
+    sizedxfer *sx = p;
+    for (int i = 0; i < sx->n; i++) {
+        if (!recv_checked(sx->ch, sx->size, i, plain_recv))
+            sx->bad++;
+    }
+    atomic_store(&sx->done, 1);
+}
+
+/* One channel: a goroutine sends (or receives) n values and the test thread
+ * takes (or gives) them; every 50 values the test thread waits until the
+ * goroutine is blocked, so that each side is sometimes the one that blocked
+ * first. */
+static void element_sizes_one(size_t size, size_t cap, bool goroutine_sends)
+{
+    static sizedxfer sx;
+    sx.size = size;
+    sx.ch = csp_chan_make(size, cap);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(sx.ch);
+    sx.n = 300;
+    sx.bad = 0;
+    atomic_store(&sx.done, 0);
+    size_t base = csp_test_stats().blocked;
+    CSP_ASSERT_EQ(csp_go(goroutine_sends ? sized_producer : sized_consumer, &sx), 0);
+    int bad = 0;
+    for (int i = 0; i < sx.n && !bad; i++) {
+        if (i % 50 == 0)
+            CU_ASSERT(csp_test_wait_blocked(base + 1, WAIT_MS));
+        if (goroutine_sends) {
+            bad += !recv_checked(sx.ch, size, i, recv_within);
+        } else {
+            unsigned char v[MAX_ELEM];
+            value_fill(v, size, (unsigned)i);
+            bad += send_within(sx.ch, v) != 0;
+        }
+    }
+    CSP_ASSERT_EQ(bad, 0);
+    CU_ASSERT(csp_test_wait_flag(&sx.done, WAIT_MS));
+    CSP_ASSERT_EQ(sx.bad, 0);
+    csp_chan_release(sx.ch);
+}
+
 /* Values of every size are copied whole, whichever side blocked first, and
  * nothing past elem_size is written. */
 static void test_element_sizes(void)
 {
-    static sizedxfer sx;
     static const size_t caps[] = { 0, 1, 3 };
     for (size_t z = 0; z < sizeof elem_sizes / sizeof elem_sizes[0]; z++) {
         for (size_t c = 0; c < sizeof caps / sizeof caps[0]; c++) {
-            sx.size = elem_sizes[z];
-            sx.ch = csp_chan_make(sx.size, caps[c]);
-            CU_ASSERT_PTR_NOT_NULL_FATAL(sx.ch);
-            sx.n = 300;
-            sx.bad = 0;
-            atomic_store(&sx.done, 0);
-            size_t base = csp_test_stats().blocked;
-            CSP_ASSERT_EQ(csp_go(sized_producer, &sx), 0);
-            int bad = 0, guard_bad = 0;
-            for (int i = 0; i < sx.n; i++) {
-                unsigned char out[MAX_ELEM + GUARD], want[MAX_ELEM];
-                memset(out, 0xAA, sizeof out);
-                value_fill(want, sx.size, (unsigned)i);
-                if (recv_within(sx.ch, out) != 0 || memcmp(out, want, sx.size) != 0) {
-                    bad++;
-                    break;
-                }
-                if (!csp_test_all_bytes(out + sx.size, sizeof out - sx.size, 0xAA))
-                    guard_bad++;
-                if (i % 50 == 0) /* now and then, the sender blocks first */
-                    CU_ASSERT(csp_test_wait_blocked(base + 1, WAIT_MS));
-            }
-            CSP_ASSERT_EQ(bad, 0);
-            CSP_ASSERT_EQ(guard_bad, 0);
-            CU_ASSERT(csp_test_wait_flag(&sx.done, WAIT_MS));
-            CSP_ASSERT_EQ(sx.bad, 0);
-            csp_chan_release(sx.ch);
+            element_sizes_one(elem_sizes[z], caps[c], true);
+            element_sizes_one(elem_sizes[z], caps[c], false);
         }
     }
 }
