@@ -83,30 +83,42 @@ void csp__parker_destroy(csp__parker *p)
 }
 
 static _Atomic int spin_slots = -1; /* free spin slots; -1 until first use */
-static _Atomic int spin_cpus;       /* usable CPUs, set with the first slots */
+static _Atomic int spin_cpus;       /* usable CPUs; 0 until first use (spin_cpu_count) */
 
-/* The CPUs this process may run on: its affinity mask (taskset, a cpuset),
- * which may be fewer than the machine has. */
+/* The CPUs the process may run on: the affinity mask of its main thread,
+ * which taskset and cpusets set (a thread pinned later has its own, which
+ * says nothing of the others). Fewer than the machine may have. */
 static int usable_cpus(void)
 {
     cpu_set_t set;
-    if (sched_getaffinity(0, sizeof set, &set) == 0 && CPU_COUNT(&set) > 0)
+    if (sched_getaffinity(getpid(), sizeof set, &set) == 0 && CPU_COUNT(&set) > 0)
         return CPU_COUNT(&set);
     long n = sysconf(_SC_NPROCESSORS_ONLN);
     return n > 0 ? (int)n : 1;
+}
+
+/* spin_cpus, published once: every thread uses the count that won. */
+static int spin_cpu_count(void)
+{
+    int n = atomic_load_explicit(&spin_cpus, memory_order_acquire);
+    if (n == 0) {
+        int mine = usable_cpus();
+        if (atomic_compare_exchange_strong_explicit(&spin_cpus, &n, mine, memory_order_acq_rel,
+                                                    memory_order_acquire))
+            n = mine;
+    }
+    return n;
 }
 
 static bool take_spin_slot(void)
 {
     int free_slots = atomic_load_explicit(&spin_slots, memory_order_acquire);
     if (free_slots < 0) {
-        int ncpu = usable_cpus();
+        int ncpu = spin_cpu_count();
         /* measured: 1x starves select fan-in, more lets chains thrash; on one
          * CPU, whoever would wake a spinner waits for its CPU: no slots */
         int want = ncpu > 1 ? 2 * ncpu : 0;
-        atomic_store_explicit(&spin_cpus, ncpu, memory_order_relaxed);
-        /* release: whoever sees the slots sees spin_cpus */
-        if (atomic_compare_exchange_strong_explicit(&spin_slots, &free_slots, want, memory_order_release,
+        if (atomic_compare_exchange_strong_explicit(&spin_slots, &free_slots, want, memory_order_acq_rel,
                                                     memory_order_acquire))
             free_slots = want;
     }
