@@ -311,13 +311,13 @@ static void pump_after(csp_chan *c)
  * ------------------------------------------------------------------------ */
 
 /* A plain operation: the fast path when buffered, else the one-case select. */
-static int chan_op(csp_chan *c, csp_case k, bool nonblock)
+static int chan_op(csp_chan *c, csp_case *k, bool nonblock)
 {
     if (!c)
         return CSP_EINVAL;
     if (c->cap) {
-        enum csp__ring_result r = k.op == CSP_OP_SEND ? csp__ring_push(c, k.val, false)
-                                                      : csp__ring_pop(c, k.val, false);
+        enum csp__ring_result r = k->op == CSP_OP_SEND ? csp__ring_push(c, k->val, false)
+                                                       : csp__ring_pop(c, k->val, false);
         if (r == CSP__RING_OK_PUMP)
             pump_after(c);
         if (r == CSP__RING_OK || r == CSP__RING_OK_PUMP)
@@ -325,28 +325,44 @@ static int chan_op(csp_chan *c, csp_case k, bool nonblock)
         /* Full, empty or closed: the locked path decides, and reports a
          * closed channel the one way (zero value, strict mode). */
     }
-    int r = csp__select(&k, 1, nonblock, -1);
-    return r < 0 ? r : k.err;
+    int r = csp__select(k, 1, nonblock, -1);
+    return r < 0 ? r : k->err;
+}
+
+/* A plain send. One with no value (csp__send_without_value) is CSP_EINVAL,
+ * checked here, off the receive path. */
+static int send_op(csp_chan *c, const void *elem, bool nonblock)
+{
+    csp_case k = csp__case_send(c, elem);
+    if (c && csp__send_without_value(&k))
+        return CSP_EINVAL;
+    return chan_op(c, &k, nonblock);
+}
+
+static int recv_op(csp_chan *c, void *out, bool nonblock)
+{
+    csp_case k = csp__case_recv(c, out);
+    return chan_op(c, &k, nonblock);
 }
 
 int csp_chan_send(csp_chan *c, const void *elem)
 {
-    return chan_op(c, csp__case_send(c, elem), false);
+    return send_op(c, elem, false);
 }
 
 int csp_chan_recv(csp_chan *c, void *out)
 {
-    return chan_op(c, csp__case_recv(c, out), false);
+    return recv_op(c, out, false);
 }
 
 int csp_chan_trysend(csp_chan *c, const void *elem)
 {
-    return chan_op(c, csp__case_send(c, elem), true);
+    return send_op(c, elem, true);
 }
 
 int csp_chan_tryrecv(csp_chan *c, void *out)
 {
-    return chan_op(c, csp__case_recv(c, out), true);
+    return recv_op(c, out, true);
 }
 
 /* Completes every live waiter of q with CSP_ECLOSED, adding them to *wakes.

@@ -189,7 +189,8 @@ static inline csp_case csp__rv_case_recv(csp_recv_chan v, void *o) { return csp_
 /* Waits until one case can proceed, performs only that one and returns its
  * index; a ready case is chosen uniformly at random. csp_select_try returns
  * CSP_EAGAIN when none is ready now (Go's default:), csp_select_timeout
- * CSP_ETIMEDOUT when none became ready within ns. CSP_EINVAL for a bad op or
+ * CSP_ETIMEDOUT when none became ready within ns. CSP_EINVAL for a bad op, a
+ * send case whose val is NULL (unless its values are zero-size), or
  * cases == NULL with n > 0. */
 CSP_EXPORT int csp_select(csp_case *cases, size_t n);
 CSP_EXPORT int csp_select_try(csp_case *cases, size_t n);

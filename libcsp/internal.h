@@ -316,6 +316,13 @@ bool csp__chan_try_recv(csp_chan *c, void *out, int *err, csp__waiter **wakes);
  * taken again under the lock). */
 bool csp__chan_ready_hint(csp_chan *c, int op);
 
+/* A send case with no value to send: NULL for a channel whose values are not
+ * zero-size (CSP_EINVAL, rather than a copy from NULL). k->ch is not NULL. */
+static inline bool csp__send_without_value(const csp_case *k)
+{
+    return k->op == CSP_OP_SEND && !k->val && k->ch->elem_size > 0;
+}
+
 /* The one blocking path (select.c). deadline: < 0 forever, else absolute;
  * nonblock: fail at once with CSP_EAGAIN when no case is ready. */
 int csp__select(csp_case *cases, size_t n, bool nonblock, int64_t deadline);

@@ -358,7 +358,8 @@ int csp__select(csp_case *cases, size_t n, bool nonblock, int64_t deadline)
     if (n > UINT32_MAX)
         return CSP_EINVAL;
     for (size_t i = 0; i < n; i++) {
-        if (cases[i].ch && cases[i].op != CSP_OP_SEND && cases[i].op != CSP_OP_RECV)
+        if (cases[i].ch && ((cases[i].op != CSP_OP_SEND && cases[i].op != CSP_OP_RECV) ||
+                            csp__send_without_value(&cases[i])))
             return CSP_EINVAL;
     }
 

@@ -615,6 +615,33 @@ static void test_null_channel(void)
     csp_chan_release(NULL);
 }
 
+/* A send with a NULL value is CSP_EINVAL, and sends nothing, unless the
+ * values are zero-size (then there is nothing to copy). */
+static void test_send_null_value(void)
+{
+    static const size_t caps[] = { 0, 2 };
+    for (size_t c = 0; c < sizeof caps / sizeof caps[0]; c++) {
+        csp_chan *ch = csp_chan_make(sizeof(int), caps[c]);
+        CU_ASSERT_PTR_NOT_NULL_FATAL(ch);
+        CSP_ASSERT_EQ(csp_send(ch, NULL), CSP_EINVAL);
+        CSP_ASSERT_EQ(csp_trysend(ch, NULL), CSP_EINVAL);
+        csp_case k = csp_case_send(ch, NULL);
+        CSP_ASSERT_EQ(csp_select_try(&k, 1), CSP_EINVAL);
+        CSP_ASSERT_EQ(csp_len(ch), 0);
+        int v = 0;
+        CSP_ASSERT_EQ(csp_tryrecv(ch, &v), CSP_EAGAIN);
+        csp_chan_release(ch);
+    }
+    csp_chan *zero = csp_chan_make(0, 1);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(zero);
+    CSP_ASSERT_EQ(csp_send(zero, NULL), 0);
+    CSP_ASSERT_EQ(csp_len(zero), 1);
+    csp_case k = csp_case_send(zero, NULL);
+    CSP_ASSERT_EQ(csp_select_try(&k, 1), CSP_EAGAIN); /* full, not invalid */
+    CSP_ASSERT_EQ(csp_recv(zero, NULL), 0);
+    csp_chan_release(zero);
+}
+
 /* A size whose ring cannot be represented fails cleanly: NULL and errno. */
 static void test_make_huge_fails(void)
 {
@@ -972,6 +999,7 @@ static const csp_test tests[] = {
     { "close_zero_sizes", test_close_zero_sizes },
     { "try_operations", test_try_operations },
     { "null_channel", test_null_channel },
+    { "send_null_value", test_send_null_value },
     { "make_huge_fails", test_make_huge_fails },
     { "retain_release", test_retain_release },
     { "release_while_blocked_send", test_release_while_blocked_send },
