@@ -37,10 +37,10 @@
  * (Go bounds its spinning threads too), and none when the process has one CPU
  * (as in Go's locks: whoever would wake the spinner needs that CPU; measured
  * with `taskset -c 1 csp_bench B1`: 50.9 us per round trip spinning, 4.2 us
- * not); a thread that finds no free slot parks at once. Without the bound, a thousand idle pool threads or links
- * of a daisy chain spin together and starve the very threads that would
- * wake them. csp__park_spin takes no slot: the pool's single idle spinner
- * (pool.c) uses it.
+ * not); a thread that finds no free slot parks at once. Without the bound,
+ * a thousand idle pool threads or links of a daisy chain spin together and
+ * starve the very threads that would wake them. csp__park_spin takes no
+ * slot: the pool's single idle spinner (pool.c) uses it.
  *
  * Yielding: after a few rounds, a spinner yields the CPU before each further
  * round, but only while more threads spin than the process has CPUs (its

@@ -55,18 +55,12 @@ typedef struct scratch {
 static size_t order_cases(const csp_case *cases, size_t n, uint32_t *poll, uint32_t *lock)
 {
     size_t live = 0;
-    /* Looked up at the second live case (one case needs no randomness); a
-     * thread without a record gets none here: a select that does not block
-     * allocates nothing. */
-    csp__thread *self = NULL;
-    bool looked_up = false;
+    /* One case needs no randomness. A thread without a record gets none
+     * here: a select that does not block allocates nothing. */
+    csp__thread *self = n > 1 ? csp__self_or_null() : NULL;
     for (size_t i = 0; i < n; i++) {
         if (!cases[i].ch)
             continue;
-        if (live && !looked_up) {
-            self = csp__self_or_null();
-            looked_up = true;
-        }
         uint32_t j = live ? csp__randn(self, (uint32_t)live + 1) : 0; /* inside-out Fisher-Yates */
         if (j != live)
             poll[live] = poll[j];
