@@ -17,14 +17,20 @@
 #ifndef BENCH_UTIL_H
 #define BENCH_UTIL_H
 
+#include <errno.h>
+#include <linux/futex.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -173,8 +179,116 @@ static inline uint64_t bench_rand(uint64_t *state)
 }
 
 /* ------------------------------------------------------------------------
+ * Futex wait and wake, and a load made of them: other programs on the machine
+ * that sleep and wake all the time (unlike a busy loop). Each load process
+ * is this very program, re-executed with the argument BENCH_LOAD_ARG: two
+ * threads that ping-pong through a futex until they are killed.
+ * ------------------------------------------------------------------------ */
+
+static inline void bench_futex_wait(atomic_int *addr, int val)
+{
+    syscall(SYS_futex, addr, FUTEX_WAIT_PRIVATE, val, NULL, NULL, 0);
+}
+
+static inline void bench_futex_wake(atomic_int *addr, int n)
+{
+    syscall(SYS_futex, addr, FUTEX_WAKE_PRIVATE, n, NULL, NULL, 0);
+}
+
+#define BENCH_LOAD_ARG "futex-pingpong-load"
+
+static atomic_int bench_load_turn; /* 1: the echo thread's move, 0: main's */
+
+static inline void *bench_load_echo(void *arg)
+{
+    for (;;) {
+        while (atomic_load(&bench_load_turn) != 1)
+            bench_futex_wait(&bench_load_turn, 0);
+        atomic_store(&bench_load_turn, 0);
+        bench_futex_wake(&bench_load_turn, 1);
+    }
+    return arg;
+}
+
+/* The load process's main: ping-pongs until killed. */
+__attribute__((noreturn)) static inline void bench_load_main(void)
+{
+    pthread_t t;
+    if (pthread_create(&t, NULL, bench_load_echo, NULL) != 0)
+        _exit(1);
+    for (;;) {
+        atomic_store(&bench_load_turn, 1);
+        bench_futex_wake(&bench_load_turn, 1);
+        while (atomic_load(&bench_load_turn) != 0)
+            bench_futex_wait(&bench_load_turn, 1);
+    }
+}
+
+/* Kills and reaps the n load processes in pids (0 entries are skipped). */
+static inline void bench_load_stop(const pid_t *pids, int n)
+{
+    for (int i = 0; i < n; i++) {
+        if (pids[i] > 0)
+            kill(pids[i], SIGKILL);
+    }
+    for (int i = 0; i < n; i++) {
+        if (pids[i] > 0)
+            waitpid(pids[i], NULL, 0);
+    }
+}
+
+/* Starts n load processes and gives them 100 ms to get going; they die with
+ * this process if it dies first. 0, or -1 (none left running) on failure. */
+static inline int bench_load_start(pid_t *pids, int n)
+{
+    pid_t parent = getpid();
+    memset(pids, 0, (size_t)n * sizeof *pids);
+    fflush(stdout);
+    for (int i = 0; i < n; i++) {
+        pids[i] = fork();
+        if (pids[i] == 0) {
+            prctl(PR_SET_PDEATHSIG, SIGKILL);
+            if (getppid() == parent)
+                execl("/proc/self/exe", "bench-load", BENCH_LOAD_ARG, (char *)NULL);
+            _exit(127);
+        }
+        if (pids[i] < 0) {
+            bench_load_stop(pids, i);
+            return -1;
+        }
+    }
+    struct timespec ts = { 0, 100 * 1000000 };
+    nanosleep(&ts, NULL);
+    return 0;
+}
+
+/* Two load processes per online CPU, as the EXTRA keys "..._beside_2_futex_
+ * pingpongs_per_cpu" say. */
+static inline int bench_load_count(void)
+{
+    long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+    return 2 * (ncpu > 0 ? (int)ncpu : 1);
+}
+
+/* What run(n) returns (a time per operation, say) when it runs beside
+ * bench_load_count() load processes. */
+static inline double bench_beside_load(const char *row, const char *impl, double (*run)(int), int n)
+{
+    int nload = bench_load_count();
+    pid_t *pids = malloc((size_t)nload * sizeof *pids);
+    if (!pids)
+        bench_fail(row, impl, "out of memory");
+    if (bench_load_start(pids, nload) != 0)
+        bench_fail(row, impl, "could not start the load processes: %s", strerror(errno));
+    double v = run(n);
+    bench_load_stop(pids, nload);
+    free(pids);
+    return v;
+}
+
+/* ------------------------------------------------------------------------
  * Command line: `prog B1` runs one row, `prog all` runs every row, `prog list`
- * names the rows this program has.
+ * names the rows this program has. BENCH_LOAD_ARG is the load process.
  * ------------------------------------------------------------------------ */
 
 typedef struct bench_row {
@@ -184,6 +298,8 @@ typedef struct bench_row {
 
 static inline int bench_main(int argc, char **argv, const bench_row *rows, size_t n)
 {
+    if (argc == 2 && strcmp(argv[1], BENCH_LOAD_ARG) == 0)
+        bench_load_main();
     if (argc != 2) {
         fprintf(stderr, "usage: %s B1..B8 | all | list\n", argv[0]);
         return 2;

@@ -55,11 +55,13 @@ static csp_wg *make_wg(const char *row)
 
 /* ------------------------------------------------------------------------
  * B1 ping-pong: two goroutines (main and one echo), two unbuffered int
- * channels, 200,000 round trips. Then, as an EXTRA figure, 20,000 more beside
- * two busy loops per CPU, as on a machine shared with other work.
+ * channels, 200,000 round trips. Then, as EXTRA figures, 20,000 more beside
+ * two busy loops per CPU, as on a machine shared with other work, and 20,000
+ * beside two processes per CPU that ping-pong through a futex (other work
+ * that sleeps and wakes all the time).
  * ------------------------------------------------------------------------ */
 
-enum { B1_N = 200000, B1_BUSY_N = 20000 };
+enum { B1_N = 200000, B1_BUSY_N = 20000, B1_LOAD_N = 20000 };
 static csp_chan *b1_ping, *b1_pong;
 static csp_wg *b1_wg;
 static atomic_int b1_busy_stop;
@@ -85,6 +87,14 @@ static void b1_round_trips(int n)
     }
 }
 
+/* ns per round trip of n round trips. */
+static double b1_timed_round_trips(int n)
+{
+    int64_t t0 = now_ns();
+    b1_round_trips(n);
+    return (double)(now_ns() - t0) / n;
+}
+
 /* Another program's thread that never blocks (a plain pthread, not a
  * goroutine: it stands for work outside libcsp). */
 static void *b1_busy_loop(void *arg)
@@ -108,9 +118,7 @@ static double b1_round_trips_beside_busy_loops(void)
         if (pthread_create(&busy[i], NULL, b1_busy_loop, NULL) != 0)
             bench_fail("B1", IMPL, "pthread_create failed");
     }
-    int64_t t0 = now_ns();
-    b1_round_trips(B1_BUSY_N);
-    double ns = (double)(now_ns() - t0) / B1_BUSY_N;
+    double ns = b1_timed_round_trips(B1_BUSY_N);
     atomic_store(&b1_busy_stop, 1);
     for (int i = 0; i < nbusy; i++)
         pthread_join(busy[i], NULL);
@@ -129,6 +137,7 @@ static void bench_b1(void)
     b1_round_trips(B1_N);
     double ns = (double)(now_ns() - t0) / B1_N;
     double busy_ns = b1_round_trips_beside_busy_loops();
+    double load_ns = bench_beside_load("B1", IMPL, b1_timed_round_trips, B1_LOAD_N);
     csp_close(b1_ping);
     csp_wg_wait(b1_wg);
     csp_wg_free(b1_wg);
@@ -136,6 +145,7 @@ static void bench_b1(void)
     csp_chan_release(b1_pong);
     bench_result("B1", IMPL, ns, "ns/roundtrip");
     bench_extra("B1", IMPL, "roundtrip_ns_beside_2_busy_loops_per_cpu", busy_ns);
+    bench_extra("B1", IMPL, "roundtrip_ns_beside_2_futex_pingpongs_per_cpu", load_ns);
 }
 
 /* ------------------------------------------------------------------------

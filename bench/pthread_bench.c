@@ -10,7 +10,9 @@
  *   B1  ping-pong four ways: futex wait/wake (the RESULT), mutex+condvar,
  *       spin-to-spin on atomics, and the least a lock-and-registration
  *       channel can do (EXTRA lines futex_ns, condvar_ns, spin_ns,
- *       handoff_floor_ns)
+ *       handoff_floor_ns); then 20,000 futex round trips beside other
+ *       programs that sleep and wake (EXTRA
+ *       roundtrip_ns_beside_2_futex_pingpongs_per_cpu, as libcsp's)
  *   B2  mutex+condvar ring buffer, capacity 1024, one producer, one consumer
  *   B3  the same ring, capacity 64, 4 producer and 4 consumer threads
  *   B4  one pthread_create + pthread_join per "goroutine" (at most 1024 alive)
@@ -20,9 +22,7 @@
  * compare. Every row checks its own result and exits 1 if it is wrong.
  */
 #include <limits.h>
-#include <linux/futex.h>
 #include <sched.h>
-#include <sys/syscall.h>
 
 #include "bench_util.h"
 
@@ -45,16 +45,6 @@ static void spawn(const char *row, pthread_t *t, void *(*fn)(void *), void *arg)
         bench_fail(row, IMPL, "pthread_create: %s", strerror(rc));
 }
 
-static void futex_wait(atomic_int *addr, int val)
-{
-    syscall(SYS_futex, addr, FUTEX_WAIT_PRIVATE, val, NULL, NULL, 0);
-}
-
-static void futex_wake(atomic_int *addr, int n)
-{
-    syscall(SYS_futex, addr, FUTEX_WAKE_PRIVATE, n, NULL, NULL, 0);
-}
-
 static inline void cpu_relax(void)
 {
 #if defined(__x86_64__) || defined(__i386__)
@@ -68,7 +58,8 @@ static inline void cpu_relax(void)
  * B1 ping-pong, 200,000 round trips, four ways. turn 0: main's move, 1: echo's.
  * ------------------------------------------------------------------------ */
 
-enum { B1_N = 200000 };
+enum { B1_N = 200000, B1_LOAD_N = 20000 };
+static int b1_n; /* round trips of the current run */
 static atomic_int b1_turn;
 static int b1_val;
 static pthread_mutex_t b1_mu = PTHREAD_MUTEX_INITIALIZER;
@@ -76,12 +67,12 @@ static pthread_cond_t b1_cv = PTHREAD_COND_INITIALIZER;
 
 static void *b1_futex_echo(void *arg)
 {
-    for (int i = 0; i < B1_N; i++) {
+    for (int i = 0; i < b1_n; i++) {
         while (atomic_load_explicit(&b1_turn, memory_order_acquire) != 1)
-            futex_wait(&b1_turn, 0);
+            bench_futex_wait(&b1_turn, 0);
         b1_val++;
         atomic_store_explicit(&b1_turn, 0, memory_order_release);
-        futex_wake(&b1_turn, 1);
+        bench_futex_wake(&b1_turn, 1);
     }
     return NULL;
 }
@@ -89,7 +80,7 @@ static void *b1_futex_echo(void *arg)
 static void *b1_condvar_echo(void *arg)
 {
     pthread_mutex_lock(&b1_mu);
-    for (int i = 0; i < B1_N; i++) {
+    for (int i = 0; i < b1_n; i++) {
         while (atomic_load_explicit(&b1_turn, memory_order_relaxed) != 1)
             pthread_cond_wait(&b1_cv, &b1_mu);
         b1_val++;
@@ -117,7 +108,7 @@ static void spin_until(int want)
 
 static void *b1_spin_echo(void *arg)
 {
-    for (int i = 0; i < B1_N; i++) {
+    for (int i = 0; i < b1_n; i++) {
         spin_until(1);
         b1_val++;
         atomic_store_explicit(&b1_turn, 0, memory_order_release);
@@ -208,27 +199,28 @@ static int floor_recv(floor_chan *c, floor_waiter *me)
 
 static void *b1_floor_echo(void *arg)
 {
-    for (int i = 0; i < B1_N; i++)
+    for (int i = 0; i < b1_n; i++)
         floor_send(&b1_floor_pong, &b1_floor_waiters[1], floor_recv(&b1_floor_ping, &b1_floor_waiters[1]) + 1);
     return NULL;
 }
 
-static double b1_run(int how)
+static double b1_run(int how, int n)
 {
     static void *(*const echo[4])(void *) = { b1_futex_echo, b1_condvar_echo, b1_spin_echo, b1_floor_echo };
     pthread_t t;
+    b1_n = n;
     atomic_store(&b1_turn, 0);
     int64_t t0 = now_ns();
     spawn("B1", &t, echo[how], NULL);
     if (how == 1)
         pthread_mutex_lock(&b1_mu);
-    for (int i = 0; i < B1_N; i++) {
+    for (int i = 0; i < b1_n; i++) {
         b1_val = i;
         if (how == 0) {
             atomic_store_explicit(&b1_turn, 1, memory_order_release);
-            futex_wake(&b1_turn, 1);
+            bench_futex_wake(&b1_turn, 1);
             while (atomic_load_explicit(&b1_turn, memory_order_acquire) != 0)
-                futex_wait(&b1_turn, 1);
+                bench_futex_wait(&b1_turn, 1);
         } else if (how == 1) {
             atomic_store_explicit(&b1_turn, 1, memory_order_relaxed);
             pthread_cond_signal(&b1_cv);
@@ -247,17 +239,24 @@ static double b1_run(int how)
         pthread_mutex_unlock(&b1_mu);
     int64_t t1 = now_ns();
     pthread_join(t, NULL);
-    return (double)(t1 - t0) / B1_N;
+    return (double)(t1 - t0) / b1_n;
+}
+
+static double b1_futex_run(int n)
+{
+    return b1_run(0, n);
 }
 
 static void bench_b1(void)
 {
-    double futex = b1_run(0), condvar = b1_run(1), spin = b1_run(2), floor = b1_run(3);
+    double futex = b1_run(0, B1_N), condvar = b1_run(1, B1_N), spin = b1_run(2, B1_N), floor = b1_run(3, B1_N);
+    double loaded = bench_beside_load("B1", IMPL, b1_futex_run, B1_LOAD_N);
     bench_result("B1", IMPL, futex, "ns/roundtrip");
     bench_extra("B1", IMPL, "futex_ns", futex);
     bench_extra("B1", IMPL, "condvar_ns", condvar);
     bench_extra("B1", IMPL, "spin_ns", spin);
     bench_extra("B1", IMPL, "handoff_floor_ns", floor);
+    bench_extra("B1", IMPL, "roundtrip_ns_beside_2_futex_pingpongs_per_cpu", loaded);
 }
 
 /* ------------------------------------------------------------------------
@@ -472,19 +471,19 @@ static mailbox b6_box[B6_G + 1];
 static void box_put(mailbox *m, int v)
 {
     while (atomic_load_explicit(&m->full, memory_order_acquire) != 0)
-        futex_wait(&m->full, 1);
+        bench_futex_wait(&m->full, 1);
     m->val = v;
     atomic_store_explicit(&m->full, 1, memory_order_release);
-    futex_wake(&m->full, 1);
+    bench_futex_wake(&m->full, 1);
 }
 
 static int box_get(mailbox *m)
 {
     while (atomic_load_explicit(&m->full, memory_order_acquire) != 1)
-        futex_wait(&m->full, 0);
+        bench_futex_wait(&m->full, 0);
     int v = m->val;
     atomic_store_explicit(&m->full, 0, memory_order_release);
-    futex_wake(&m->full, 1);
+    bench_futex_wake(&m->full, 1);
     return v;
 }
 
