@@ -238,7 +238,8 @@ static inline void bench_load_stop(const pid_t *pids, int n)
 }
 
 /* Starts n load processes and gives them 100 ms to get going; they die with
- * this process if it dies first. 0, or -1 (none left running) on failure. */
+ * the calling thread (PR_SET_PDEATHSIG: call it from main) if it dies first.
+ * 0, or -1 with errno (none left running) on failure. */
 static inline int bench_load_start(pid_t *pids, int n)
 {
     pid_t parent = getpid();
@@ -253,7 +254,9 @@ static inline int bench_load_start(pid_t *pids, int n)
             _exit(127);
         }
         if (pids[i] < 0) {
+            int err = errno;
             bench_load_stop(pids, i);
+            errno = err;
             return -1;
         }
     }
