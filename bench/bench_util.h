@@ -199,15 +199,15 @@ static inline void bench_futex_wake(atomic_int *addr, int n)
 
 static atomic_int bench_load_turn; /* 1: the echo thread's move, 0: main's */
 
-static inline void *bench_load_echo(void *arg)
+__attribute__((noreturn)) static inline void *bench_load_echo(void *arg)
 {
+    (void)arg;
     for (;;) {
         while (atomic_load(&bench_load_turn) != 1)
             bench_futex_wait(&bench_load_turn, 0);
         atomic_store(&bench_load_turn, 0);
         bench_futex_wake(&bench_load_turn, 1);
     }
-    return arg;
 }
 
 /* The load process's main: ping-pongs until killed. */
